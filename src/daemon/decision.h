@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Journal entries for the daemon's decisions.  Each decision is one entry
+ * with a MESSAGE_ID from catalog/agentcg.catalog and AGENTCG_* fields, so
+ * `journalctl MESSAGE_ID=...` or `journalctl AGENTCG_SESSION=foo` finds
+ * it without parsing the message text.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Keep in sync with catalog/agentcg.catalog. */
+#define MID_SCHEDULER_ATTACHED "353394fbed3f4886a2f0339a1e18547f"
+#define MID_CGROUP_ONLY "92eaad95e6044053bdc60c35ed034ec6"
+#define MID_SESSION_CREATED "a4e0719ce7d5484caeeb2711b50a055f"
+#define MID_SESSION_ENDED "63b7002dac554f0f9ee93a389c5aaf3e"
+#define MID_STEP_CREATED "e17b0df9a75c44a9a19f4b4e66f5b6cb"
+#define MID_PROCESS_PLACED "00827d2a7f394d7fb742fc4ab44f328c"
+#define MID_STEP_ENDED "365902cd99ef496ba5e1bd2f3e7b73bb"
+#define MID_REQUEST_REFUSED "0d420c18c3154da5aeb33abf3229d50a"
+#define MID_SCHEDULER_DETACHED "e86ec58530c34690a9c95fc0ebbc9da8"
+
+void decision_scheduler_attached(const char *ops, uint64_t load_usec);
+void decision_cgroup_only(const char *reason);
+void decision_scheduler_detached(const char *ops, const char *reason);
+void decision_session_created(const char *session, const char *unit, const char *cgroup,
+                              pid_t pid);
+void decision_session_ended(const char *session, const char *unit, const char *result);
+void decision_step_created(const char *session, const char *step, const char *cgroup,
+                           uint64_t cpu_weight, uint64_t memory_max);
+void decision_process_placed(const char *session, const char *step, pid_t pid);
+void decision_step_ended(const char *session, const char *step, uint64_t usage_usec,
+                         uint64_t memory_peak, bool killed);
+void decision_request_refused(const char *method, const char *sender, const char *error,
+                              const char *message);

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The manager's lifetime: connect to the system bus, make sure
+ * agentcg.slice is up, load the scheduler (or say once why not), take the
+ * bus name, and tear it all down again in reverse order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus.h"
+#include "decision.h"
+#include "log.h"
+#include "manager.h"
+#include "request.h"
+#include "unit.h"
+#include "util.h"
+
+int session_unit_name(const char *session, char **ret)
+{
+        return asprintf(ret, "agentcg-%s.scope", session) < 0 ? -ENOMEM : 0;
+}
+
+int session_cgroup(const char *session, char **ret)
+{
+        return asprintf(ret, "/%s/agentcg-%s.scope", SLICE_UNIT, session) < 0 ? -ENOMEM : 0;
+}
+
+int step_cgroup(const char *session, const char *step, char **ret)
+{
+        return asprintf(ret, "/%s/agentcg-%s.scope/%s", SLICE_UNIT, session, step) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
+static int absolute(const Manager *m, const char *cgroup, char **ret)
+{
+        return asprintf(ret, "%s%s", m->cgroup_root, cgroup) < 0 ? -ENOMEM : 0;
+}
+
+int session_dir(const Manager *m, const char *session, char **ret)
+{
+        _cleanup_free_ char *cgroup = NULL;
+        int r;
+
+        r = session_cgroup(session, &cgroup);
+        return r < 0 ? r : absolute(m, cgroup, ret);
+}
+
+int step_dir(const Manager *m, const char *session, const char *step, char **ret)
+{
+        _cleanup_free_ char *cgroup = NULL;
+        int r;
+
+        r = step_cgroup(session, step, &cgroup);
+        return r < 0 ? r : absolute(m, cgroup, ret);
+}
+
+int manager_new(Manager **ret)
+{
+        _cleanup_(manager_freep) Manager *m = NULL;
+        const char *root = getenv("AGENTCG_CGROUP_ROOT");
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+
+        m->cgroup_root = strdup(root ?: CGROUP_ROOT);
+        if (!m->cgroup_root)
+                return -ENOMEM;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m)
+{
+        if (!m)
+                return NULL;
+
+        while (m->requests)
+                request_reply_error(m->requests, BUS_ERROR("ShuttingDown"),
+                                    "agentcgroupd is stopping; try again once it is back.");
+
+        if (m->scheduler) {
+                decision_scheduler_detached(scheduler_ops_name(), "daemon stopping");
+                m->scheduler = scheduler_free(m->scheduler);
+        }
+
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m->cgroup_root);
+        free(m);
+        return NULL;
+}
+
+/* Attaching can fail for reasons the operator must see (another sched_ext
+ * scheduler active, a verifier rejection); the daemon still governs
+ * cgroups, so none of them is fatal. */
+static void attach_scheduler(Manager *m)
+{
+        _cleanup_free_ char *reason = NULL;
+        uint64_t start = 0, end = 0;
+        int r;
+
+        if (!scheduler_supported()) {
+                decision_cgroup_only("the running kernel has no sched_ext "
+                                     "(/sys/kernel/sched_ext is missing)");
+                return;
+        }
+
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &start);
+        r = scheduler_attach(&m->scheduler);
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &end);
+        if (r >= 0) {
+                decision_scheduler_attached(scheduler_ops_name(), end - start);
+                return;
+        }
+
+        if (r == -EBUSY)
+                reason = strdup("another sched_ext scheduler is active");
+        else if (asprintf(&reason, "loading the sched_ext scheduler failed: %s", strerror(-r)) < 0)
+                reason = NULL;
+        decision_cgroup_only(reason ?: "loading the sched_ext scheduler failed");
+}
+
+int manager_start(Manager *m)
+{
+        int r;
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus");
+
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop");
+
+        r = unit_watch_jobs(m);
+        if (r < 0)
+                return r;
+
+        r = unit_start_slice(m);
+        if (r < 0)
+                return r;
+
+        attach_scheduler(m);
+
+        r = bus_publish(m);
+        if (r < 0)
+                return r;
+
+        return 0;
+}
+
+int manager_run(Manager *m)
+{
+        (void)sd_notifyf(false, "READY=1\nSTATUS=Governing " SLICE_UNIT " (scheduler: %s)",
+                         m->scheduler ? scheduler_ops_name() : "none");
+
+        return sd_event_loop(m->event);
+}

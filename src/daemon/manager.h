@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The manager: the daemon's one long-lived object.  It holds the event
+ * loop, the bus connection, the scheduler and the requests that wait for
+ * systemd or for a cgroup to empty.  It keeps no table of sessions or
+ * steps: those are directories under agentcg.slice, and cgroupfs is the
+ * record, so nothing is lost when the daemon restarts.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "scheduler.h"
+
+#define BUS_NAME "org.agentcg1"
+#define BUS_PATH "/org/agentcg1"
+#define BUS_INTERFACE "org.agentcg1.Manager"
+#define BUS_ERROR(x) "org.agentcg1.Error." x
+
+#define SLICE_UNIT "agentcg.slice"
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* How long a caller waits for systemd or for a step to empty before the
+ * daemon gives up on its behalf.  Generous: a TCG guest is slow. */
+#define REQUEST_TIMEOUT_USEC (120ULL * 1000 * 1000)
+
+typedef struct Request Request;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        Scheduler *scheduler;
+        char *cgroup_root;
+        Request *requests;
+} Manager;
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+int manager_start(Manager *m);
+int manager_run(Manager *m);
+
+static inline void manager_freep(Manager **m)
+{
+        manager_free(*m);
+}
+
+/* Paths of the objects a name refers to.  Absolute paths are for file
+ * access; the "cgroup" form (relative to the cgroupfs root, starting with
+ * '/') is what the API reports, as systemd does. */
+int session_unit_name(const char *session, char **ret);
+int session_cgroup(const char *session, char **ret);
+int session_dir(const Manager *m, const char *session, char **ret);
+int step_cgroup(const char *session, const char *step, char **ret);
+int step_dir(const Manager *m, const char *session, const char *step, char **ret);

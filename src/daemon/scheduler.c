@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Loads agentcg's sched_ext scheduler (bpf/agentcg.bpf.c) through its
+ * libbpf skeleton and holds the struct_ops link that keeps it in the
+ * kernel.  Destroying the link is what hands the CPUs back to the fair
+ * scheduler, so a daemon that dies without cleaning up loses the scheduler
+ * with its file descriptors: the kernel never keeps a scheduler whose
+ * manager is gone.
+ *
+ * libbpf's chatter goes to stderr at debug level.  When the verifier
+ * rejects a program, its log is what the operator needs, so libbpf is
+ * given a buffer of ours to write it to and we log it at error level.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "scheduler.h"
+#include "util.h"
+
+#include "agentcg.skel.h"
+
+#define SCX_SYSFS "/sys/kernel/sched_ext"
+
+/* The kernel keeps the tail of a longer log, which holds the error. */
+#define VERIFIER_LOG_SIZE (64 * 1024)
+
+struct Scheduler {
+        struct agentcg_bpf *skel;
+        struct bpf_link *link;
+};
+
+/* One sd-daemon prefix per line, or journald files the rest as info. */
+static void log_lines(const char *prefix, const char *text)
+{
+        const char *eol;
+
+        for (; *text; text = eol + 1) {
+                eol = strchrnul(text, '\n');
+                fprintf(stderr, "%s%.*s\n", prefix, (int)(eol - text), text);
+                if (!*eol)
+                        break;
+        }
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+        char line[1024];
+
+        vsnprintf(line, sizeof(line), fmt, ap);
+        log_lines(SD_DEBUG "libbpf: ", line);
+        return 0;
+}
+
+bool scheduler_supported(void)
+{
+        return access(SCX_SYSFS, F_OK) == 0;
+}
+
+const char *scheduler_ops_name(void)
+{
+        return AGENTCG_OPS_NAME;
+}
+
+/* Reads the first line of a sysfs file, without its newline. */
+static int read_line(const char *path, char *buf, size_t n)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+
+        if (!f)
+                return negative_errno();
+        if (!fgets(buf, (int)n, f))
+                return -EIO;
+        buf[strcspn(buf, "\n")] = '\0';
+        return 0;
+}
+
+/* -EBUSY if a sched_ext scheduler is loaded or on its way in or out. */
+static int check_sched_ext_idle(void)
+{
+        char state[32], ops[128];
+        int r;
+
+        r = read_line(SCX_SYSFS "/state", state, sizeof(state));
+        if (r < 0)
+                return log_error_errno(r, "Cannot read " SCX_SYSFS "/state");
+        if (streq(state, "disabled"))
+                return 0;
+
+        if (read_line(SCX_SYSFS "/root/ops", ops, sizeof(ops)) < 0)
+                strcpy(ops, "unknown");
+        log_warning("sched_ext is %s with scheduler '%s'; not loading %s", state, ops,
+                    AGENTCG_OPS_NAME);
+        return -EBUSY;
+}
+
+static int open_skel(char *log_buf, size_t log_size, struct agentcg_bpf **ret)
+{
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log_buf,
+                    .kernel_log_size = log_size);
+        struct agentcg_bpf *skel;
+
+        skel = agentcg_bpf__open_opts(&opts);
+        if (!skel)
+                return log_error_errno(negative_errno(), "Cannot open the BPF scheduler");
+        *ret = skel;
+        return 0;
+}
+
+static void configure(struct agentcg_bpf *skel, SchedulerMode mode)
+{
+        skel->rodata->partial = mode == SCHEDULER_PARTIAL;
+        if (skel->rodata->partial)
+                skel->struct_ops.agentcg_ops->flags |= AGENTCG_OPS_SWITCH_PARTIAL;
+}
+
+static int load_skel(struct agentcg_bpf *skel, const char *log_buf)
+{
+        int r = agentcg_bpf__load(skel);
+
+        if (r >= 0)
+                return 0;
+        if (!isempty(log_buf)) {
+                log_error("The BPF verifier rejected the scheduler:");
+                log_lines(SD_ERR, log_buf);
+        }
+        return log_error_errno(r, "Cannot load the BPF scheduler");
+}
+
+/* Enabling runs ops.init(); if that fails, the exit record says why. */
+static int attach_ops(Scheduler *s)
+{
+        char why[AGENTCG_EXIT_REASON_LEN + AGENTCG_EXIT_MSG_LEN + 64];
+        int r;
+
+        s->link = bpf_map__attach_struct_ops(s->skel->maps.agentcg_ops);
+        if (s->link)
+                return 0;
+
+        r = negative_errno();
+        if (scheduler_exit_reason(s, why, sizeof(why)) > 0)
+                log_error("sched_ext refused the scheduler: %s", why);
+        return log_error_errno(r, "Cannot attach the BPF scheduler");
+}
+
+int scheduler_attach_mode(SchedulerMode mode, Scheduler **ret)
+{
+        _cleanup_scheduler_ Scheduler *s = NULL;
+        _cleanup_free_ char *log_buf = NULL;
+        int r;
+
+        if (!scheduler_supported())
+                return -EOPNOTSUPP;
+        r = check_sched_ext_idle();
+        if (r < 0)
+                return r;
+
+        libbpf_set_print(libbpf_print);
+        s = calloc(1, sizeof(*s));
+        log_buf = calloc(1, VERIFIER_LOG_SIZE);
+        if (!s || !log_buf)
+                return -ENOMEM;
+
+        r = open_skel(log_buf, VERIFIER_LOG_SIZE, &s->skel);
+        if (r < 0)
+                return r;
+        configure(s->skel, mode);
+
+        r = load_skel(s->skel, log_buf);
+        if (r < 0)
+                return r;
+
+        r = attach_ops(s);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int scheduler_attach(Scheduler **ret)
+{
+        return scheduler_attach_mode(SCHEDULER_FULL, ret);
+}
+
+Scheduler *scheduler_free(Scheduler *s)
+{
+        if (!s)
+                return NULL;
+
+        bpf_link__destroy(s->link);
+        agentcg_bpf__destroy(s->skel);
+        free(s);
+        return NULL;
+}
+
+int scheduler_exit_reason(Scheduler *s, char *buf, size_t n)
+{
+        const volatile struct agentcg_exit_info *ei = &s->skel->bss->exit_info;
+
+        if (ei->kind == 0)
+                return 0;
+
+        snprintf(buf, n, "%.*s (kind %d, code %lld)%s%.*s", AGENTCG_EXIT_REASON_LEN,
+                 (const char *)ei->reason, ei->kind, (long long)ei->exit_code,
+                 ei->msg[0] ? ": " : "", AGENTCG_EXIT_MSG_LEN, (const char *)ei->msg);
+        return 1;
+}
+
+int scheduler_read_stats(Scheduler *s, uint64_t ret[AGENTCG_NR_STATS])
+{
+        int ncpus = libbpf_num_possible_cpus();
+        _cleanup_free_ uint64_t *percpu = NULL;
+
+        if (ncpus < 0)
+                return ncpus;
+        percpu = calloc(ncpus, sizeof(*percpu));
+        if (!percpu)
+                return -ENOMEM;
+
+        for (uint32_t i = 0; i < AGENTCG_NR_STATS; i++) {
+                int r = bpf_map__lookup_elem(s->skel->maps.stats, &i, sizeof(i), percpu,
+                                             ncpus * sizeof(*percpu), 0);
+                if (r < 0)
+                        return r;
+
+                ret[i] = 0;
+                for (int cpu = 0; cpu < ncpus; cpu++)
+                        ret[i] += percpu[cpu];
+        }
+        return 0;
+}

@@ -1,0 +1,93 @@
+# Shared helpers for the vm cases, sourced from /usr/lib/agentcg-tests/lib.sh
+# in the guest.  Every assertion reads what the kernel or systemd shows
+# (cgroupfs, /proc, sched_ext's sysfs, unit properties, the journal); the
+# daemon's own replies are only trusted where the case checks them against
+# the system as well.
+set -euo pipefail
+
+export SYSTEMD_PAGER= SYSTEMD_COLORS=0
+CG=/sys/fs/cgroup
+SLICE=$CG/agentcg.slice
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "# $*"
+}
+
+# assert_eq ACTUAL EXPECTED WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+	note "ok: $3 = '$1'"
+}
+
+# assert_match ACTUAL REGEX WHAT
+assert_match() {
+	[[ "$1" =~ $2 ]] || fail "$3: '$1' does not match /$2/"
+	note "ok: $3 ~ /$2/"
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND every 0.1 s.
+wait_for() {
+	local deadline=$(( $(date +%s) + $1 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# True once PID has exited (a zombie the test shell has not reaped counts).
+proc_gone() {
+	[ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+scx_state() {
+	cat /sys/kernel/sched_ext/state
+}
+
+scx_ops() {
+	cat /sys/kernel/sched_ext/root/ops 2>/dev/null || true
+}
+
+# ext.enabled from /proc/PID/sched: 1 while the task is in the ext class.
+ext_enabled() {
+	awk '$1 == "ext.enabled" { print $3 }' "/proc/$1/sched"
+}
+
+start_daemon() {
+	systemctl start agentcgroupd.service
+	assert_eq "$(systemctl is-active agentcgroupd.service)" active "agentcgroupd active"
+}
+
+stop_daemon() {
+	systemctl stop agentcgroupd.service
+}
+
+# Directories below agentcg.slice: sessions and anything left of them.
+slice_children() {
+	find "$SLICE" -mindepth 1 -type d 2>/dev/null | sort
+}
+
+# journal_field MESSAGE_ID FIELD [MATCH...]: FIELD of the newest entry of
+# agentcgroupd with that MESSAGE_ID (and the extra field=value matches).
+journal_field() {
+	local id=$1 field=$2
+	shift 2
+	journalctl --sync 2>/dev/null || true
+	journalctl -b -u agentcgroupd.service -o json --no-pager "MESSAGE_ID=$id" "$@" |
+		tail -n 1 | jq -r --arg f "$field" '.[$f] // empty'
+}
+
+# Message ids from catalog/agentcg.catalog.
+MID_SCHEDULER_ATTACHED=353394fbed3f4886a2f0339a1e18547f
+MID_SCHEDULER_DETACHED=e86ec58530c34690a9c95fc0ebbc9da8
+MID_SESSION_CREATED=a4e0719ce7d5484caeeb2711b50a055f
+MID_SESSION_ENDED=63b7002dac554f0f9ee93a389c5aaf3e
+MID_STEP_CREATED=e17b0df9a75c44a9a19f4b4e66f5b6cb
+MID_PROCESS_PLACED=00827d2a7f394d7fb742fc4ab44f328c
+MID_STEP_ENDED=365902cd99ef496ba5e1bd2f3e7b73bb
+MID_REQUEST_REFUSED=0d420c18c3154da5aeb33abf3229d50a
