@@ -23,13 +23,18 @@
  *    together, which is CPU time in proportion to weight.  Tasks of one
  *    cgroup share its clock, so ten tasks get what one task would.
  *
- *  - vtime_now is the key of the latest task to start running (the
- *    "system virtual time" of fair queueing).  A cgroup that queues a task
- *    while its clock is more than one slice's worth (slice * 100 / weight)
- *    behind vtime_now is first pulled up to that bound.  A cgroup coming
- *    back from idle therefore has at most one slice of credit: it cannot
- *    bank the time it slept, and a crowd of cgroups waking at once each
- *    get at most one slice ahead of the cgroups that were busy.
+ *  - vtime_now is the largest key any task started running with (the
+ *    "system virtual time" of fair queueing).  Credit must not be banked:
+ *    when a cgroup that had no runnable task gets one, its clock is pulled
+ *    up to at most one slice of its own CPU time behind vtime_now.  An idle
+ *    cgroup thus wakes with at most one slice of credit, and a crowd of
+ *    cgroups waking at once each get at most one slice ahead of the busy
+ *    ones.  Busy cgroups are left alone up to a much looser bound
+ *    (busy_lag_ns): with several CPUs, vtime_now runs somewhat ahead of
+ *    any one busy cgroup, and holding them to one slice would take time
+ *    they are owed.  The loose bound still stops a cgroup that runs fewer
+ *    tasks than there are CPUs, and so cannot use its whole share, from
+ *    banking the rest and later taking every CPU for as long.
  *
  *  - sched_ext calls ops.dispatch() at the end of a slice before it puts
  *    the running task back in the queue.  Pulling the queue's head right
@@ -84,9 +89,11 @@ _Static_assert(AGENTCG_OPS_SWITCH_PARTIAL == SCX_OPS_SWITCH_PARTIAL,
                 scx_bpf_error_bstr(___fmt, ___args, sizeof(___args));          \
         })
 
-/* Set by the loader before load; __u64 keeps the skeleton's types in
- * <linux/types.h>. */
+/* Tunables the loader may set before load (__u64 keeps the skeleton's
+ * types within <linux/types.h>).  busy_lag_ns is in virtual time, where
+ * a weight-100 cgroup's clock runs at the speed of real time. */
 const volatile __u64 slice_ns = 5ULL * 1000 * 1000;
+const volatile __u64 busy_lag_ns = 100ULL * 1000 * 1000;
 const volatile bool partial; /* the loader mirrors it in ops.flags */
 
 __u64 vtime_now;
@@ -95,12 +102,14 @@ struct agentcg_exit_info exit_info;
 struct cgrp_ctx {
         u64 vtime;
         u32 weight;
+        u32 nr_runnable; /* its tasks between ops.runnable and ops.quiescent */
 };
 
 struct task_ctx {
-        u64 cgid;       /* cgroup that is charged for the task's CPU time */
-        u64 key;        /* virtual time of its latest queueing or renewal */
-        u64 exec_start; /* se.sum_exec_runtime when it was last charged */
+        u64 cgid;          /* cgroup charged for the task's CPU time */
+        u64 runnable_cgid; /* cgroup whose nr_runnable counts it, or 0 */
+        u64 key;           /* virtual time of its latest queueing or renewal */
+        u64 exec_start;    /* se.sum_exec_runtime when it was last charged */
 };
 
 struct {
@@ -190,20 +199,27 @@ static struct cgrp_ctx *cgrp_ctx_by_id(u64 cgid)
 }
 
 /*
- * The key a task of @cgc queues with: the cgroup's virtual time, pulled up
- * first to at most one slice's worth behind vtime_now.  The pull-up is a
- * single compare-and-swap; if a concurrent charge wins, the cgroup keeps
- * its lower clock until its next queueing, and this key is still bounded.
+ * Pulls @cgc's clock up to at most @lag behind vtime_now; returns whether
+ * it was further behind.  One compare-and-swap: if a concurrent charge
+ * wins, the clock has moved forward anyway and the next pull-up retries.
  */
-static u64 cgrp_key(struct cgrp_ctx *cgc)
+static bool cgrp_pull_up(struct cgrp_ctx *cgc, u64 lag)
 {
-        u64 floor = vtime_now - slice_ns * 100 / cgc->weight;
+        u64 floor = vtime_now - lag;
         u64 vtime = cgc->vtime;
 
         if (!vtime_before(vtime, floor))
-                return vtime;
+                return false;
         __sync_val_compare_and_swap(&cgc->vtime, vtime, floor);
-        return floor;
+        return true;
+}
+
+/* The key a task of busy cgroup @cgc runs or queues with. */
+static u64 cgrp_key(struct cgrp_ctx *cgc)
+{
+        if (cgrp_pull_up(cgc, busy_lag_ns))
+                stat_inc(AGENTCG_STAT_BUSY_CLAMP);
+        return cgc->vtime;
 }
 
 /* Charges @p's CPU time since its last charge to its cgroup's clock. */
@@ -309,6 +325,46 @@ void SCX_OP(agentcg_dispatch, s32 cpu, struct task_struct *prev)
                 task_renew(prev, true);
 }
 
+/*
+ * Counts @p in its cgroup; the first runnable task wakes the cgroup, which
+ * loses whatever credit it had beyond one slice of its own CPU time.
+ */
+void SCX_OP(agentcg_runnable, struct task_struct *p, u64 enq_flags)
+{
+        struct task_ctx *tctx = task_ctx(p);
+        struct cgroup *cgrp;
+        struct cgrp_ctx *cgc;
+
+        if (!tctx)
+                return;
+
+        cgrp = scx_bpf_task_cgroup(p);
+        cgc = cgrp_ctx(cgrp);
+        if (cgc) {
+                tctx->runnable_cgid = cgrp->kn->id;
+                if (__sync_fetch_and_add(&cgc->nr_runnable, 1) == 0 &&
+                    cgrp_pull_up(cgc, slice_ns * 100 / cgc->weight))
+                        stat_inc(AGENTCG_STAT_WAKE_CLAMP);
+        }
+        bpf_cgroup_release(cgrp);
+}
+
+/* A cgroup move dequeues and requeues the task around it, so the count
+ * always leaves the cgroup it was added to. */
+void SCX_OP(agentcg_quiescent, struct task_struct *p, u64 deq_flags)
+{
+        struct task_ctx *tctx = task_ctx(p);
+        struct cgrp_ctx *cgc;
+
+        if (!tctx || !tctx->runnable_cgid)
+                return;
+
+        cgc = cgrp_ctx_by_id(tctx->runnable_cgid);
+        if (cgc)
+                __sync_fetch_and_sub(&cgc->nr_runnable, 1);
+        tctx->runnable_cgid = 0;
+}
+
 void SCX_OP(agentcg_running, struct task_struct *p)
 {
         struct task_ctx *tctx = task_ctx(p);
@@ -336,6 +392,7 @@ s32 SCX_OP(agentcg_init_task, struct task_struct *p, struct scx_init_task_args *
                 return -ENOMEM;
 
         tctx->cgid = args->cgroup->kn->id;
+        tctx->runnable_cgid = 0;
         tctx->key = vtime_now;
         tctx->exec_start = p->se.sum_exec_runtime;
         return 0;
@@ -401,8 +458,10 @@ struct sched_ext_ops agentcg_ops = {
         .select_cpu = (void *)agentcg_select_cpu,
         .enqueue = (void *)agentcg_enqueue,
         .dispatch = (void *)agentcg_dispatch,
+        .runnable = (void *)agentcg_runnable,
         .running = (void *)agentcg_running,
         .stopping = (void *)agentcg_stopping,
+        .quiescent = (void *)agentcg_quiescent,
         .init_task = (void *)agentcg_init_task,
         .cgroup_init = (void *)agentcg_cgroup_init,
         .cgroup_exit = (void *)agentcg_cgroup_exit,

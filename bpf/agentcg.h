@@ -24,11 +24,13 @@
 
 /* Indices of the per-CPU counters in the "stats" map; each is a __u64. */
 enum agentcg_stat {
-        AGENTCG_STAT_ENQUEUE,  /* tasks queued on the shared vtime DSQ */
-        AGENTCG_STAT_DIRECT,   /* wakeups sent straight to an idle CPU */
-        AGENTCG_STAT_DISPATCH, /* tasks moved from the shared DSQ to a CPU */
-        AGENTCG_STAT_RENEW,    /* slice renewals of a task that kept its CPU */
-        AGENTCG_STAT_NO_CGRP,  /* cgroups met without scheduler state */
+        AGENTCG_STAT_ENQUEUE,    /* tasks queued on the shared vtime DSQ */
+        AGENTCG_STAT_DIRECT,     /* wakeups sent straight to an idle CPU */
+        AGENTCG_STAT_DISPATCH,   /* tasks moved from the shared DSQ to a CPU */
+        AGENTCG_STAT_RENEW,      /* slice renewals of a task that kept its CPU */
+        AGENTCG_STAT_WAKE_CLAMP, /* idle cgroups woken without their credit */
+        AGENTCG_STAT_BUSY_CLAMP, /* busy cgroups held to the lag bound */
+        AGENTCG_STAT_NO_CGRP,    /* cgroups met without scheduler state */
         AGENTCG_NR_STATS,
 };
 

@@ -92,20 +92,15 @@ static int method_create_session(sd_bus_message *call, void *userdata, sd_bus_er
         return session_create(userdata, call, name, (pid_t)pid);
 }
 
-static int method_end_session(sd_bus_message *call, void *userdata, sd_bus_error *error)
+static int read_session_name(sd_bus_message *call, const char **session)
 {
-        const char *name;
         int r;
 
-        r = sd_bus_message_read(call, "s", &name);
+        r = sd_bus_message_read(call, "s", session);
         if (r < 0)
                 return r;
 
-        r = check_name(call, "Session", name);
-        if (r != 0)
-                return r;
-
-        return session_end(userdata, call, name);
+        return check_name(call, "Session", *session);
 }
 
 /* Reads and checks a (session, step) pair. */
@@ -113,15 +108,27 @@ static int read_step_names(sd_bus_message *call, const char **session, const cha
 {
         int r;
 
-        r = sd_bus_message_read(call, "ss", session, step);
-        if (r < 0)
-                return r;
-
-        r = check_name(call, "Session", *session);
+        r = read_session_name(call, session);
         if (r != 0)
                 return r;
 
+        r = sd_bus_message_read(call, "s", step);
+        if (r < 0)
+                return r;
+
         return check_name(call, "Step", *step);
+}
+
+static int method_end_session(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        const char *name;
+        int r;
+
+        r = read_session_name(call, &name);
+        if (r != 0)
+                return r;
+
+        return session_end(userdata, call, name);
 }
 
 static int check_limits(sd_bus_message *call, uint64_t *cpu_weight, uint64_t *memory_max)
@@ -273,11 +280,7 @@ static int method_list_steps(sd_bus_message *call, void *userdata, sd_bus_error 
         const char *session;
         int r;
 
-        r = sd_bus_message_read(call, "s", &session);
-        if (r < 0)
-                return r;
-
-        r = check_name(call, "Session", session);
+        r = read_session_name(call, &session);
         if (r != 0)
                 return r;
 
@@ -289,7 +292,8 @@ static int method_list_steps(sd_bus_message *call, void *userdata, sd_bus_error 
 
         r = cg_children(dir, &children);
         if (r == -ENOENT)
-                return reply_refused(call, BUS_ERROR("NoSuchSession"), "No session '%s'.", session);
+                return reply_refused(call, BUS_ERROR("NoSuchSession"), "No session '%s'.",
+                                     session);
         if (r < 0)
                 return r;
 

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"

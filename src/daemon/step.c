@@ -140,7 +140,9 @@ static void finish_end(Request *r, const char *dir, bool killed)
         if (cg_read(dir, "memory.peak", &text) >= 0)
                 (void)cg_parse_limit(text, &peak);
 
-        if (rmdir(dir) < 0) {
+        /* ENOENT: systemd removed the whole scope because the step held its
+         * last process; the step is gone either way. */
+        if (rmdir(dir) < 0 && errno != ENOENT) {
                 request_reply_errno(r, negative_errno(), "Cannot remove the step's cgroup");
                 return;
         }
@@ -159,7 +161,9 @@ static int on_events_changed(sd_event_source *s, const struct inotify_event *ev,
         k = step_dir(r->manager, r->session, r->step, &dir);
         if (k >= 0)
                 k = cg_is_populated(dir, &populated);
-        if (k < 0) {
+        if (k == -ENOENT)
+                populated = false; /* the scope went away with the step */
+        else if (k < 0) {
                 request_reply_errno(r, k, "Cannot read the step's cgroup.events");
                 return 0;
         }

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Two CPU-bound steps with cpu.weight 100 and 300 share the CPUs 1:3 under
-# the agentcg scheduler.  Each step runs as many spinners as the guest has
-# CPUs, so either could use all of them and only the weights decide.
-# Shares are read from each step's cpu.stat, a kernel-side number.
+# the agentcg scheduler.  The heavy step runs one spinner per CPU, so it
+# could use every CPU and only the weights decide; the light step runs
+# twice as many, so a scheduler that weighted tasks instead of cgroups
+# would give it 2:3, not 1:3.  Shares are read from each step's cpu.stat,
+# a kernel-side number.
 . /usr/lib/agentcg-tests/lib.sh
 
 WINDOW=${WINDOW:-10}
@@ -18,15 +20,15 @@ agentcgctl step-new weights light --cpu-weight 100
 agentcgctl step-new weights heavy --cpu-weight 300
 
 spin() {
-	local step=$1 i pid
-	for i in $(seq "$ncpu"); do
+	local step=$1 count=$2 i pid
+	for i in $(seq "$count"); do
 		sh -c 'while :; do :; done' &
 		pid=$!
 		agentcgctl step-add weights "$step" "$pid"
 	done
 }
-spin light
-spin heavy
+spin light $((2 * ncpu))
+spin heavy "$ncpu"
 
 usage() {
 	sed -n 's/^usage_usec //p' "$SLICE/agentcg-weights.scope/$1/cpu.stat"
