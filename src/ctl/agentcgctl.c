@@ -18,8 +18,8 @@
 
 #include "config.h"
 #include "ctl-bus.h"
-#include "ctl-size.h"
 #include "ctl.h"
+#include "parse.h"
 #include "util.h"
 
 struct verb {
@@ -38,11 +38,17 @@ static const struct verb verbs[] = {
           "Start a session adopting PID (default: the calling shell)", verb_session_new },
         { "session-end", "NAME", "End a session, killing everything in it",
           verb_session_end },
-        { "step-new", "SESSION STEP [--cpu-weight N] [--memory-max SIZE]",
+        { "step-new", "SESSION STEP [--class C] [--cpu-weight N] [--cpu-max PCT] "
+                      "[--memory-high SIZE] [--memory-max SIZE] [--tasks-max N]",
           "Create a step in a session and print its cgroup", verb_step_new },
         { "step-add", "SESSION STEP PID", "Move a process into a step", verb_step_add },
-        { "step-end", "SESSION STEP", "Kill what is left in a step and remove it",
+        { "step-end", "SESSION STEP [--grace DURATION]",
+          "End a step: SIGTERM, then after the grace period SIGKILL; print its usage",
           verb_step_end },
+        { "freeze", "SESSION STEP", "Freeze every process of a step", verb_step_freeze },
+        { "thaw", "SESSION STEP", "Thaw a frozen step", verb_step_thaw },
+        { "kill", "SESSION STEP", "Kill every process of a step (cgroup.kill)",
+          verb_step_kill },
         { "run", "[--session S] [--step NAME] [--cpu-weight N] [--memory-max SIZE] -- CMD...",
           "Run CMD in a new step and exit with its status", verb_run },
 };
@@ -96,7 +102,7 @@ static int invalid_value(const char *option, const char *value, const char *expe
 
 static int parse_weight_option(const char *arg, struct ctl_limits *limits)
 {
-        if (parse_cpu_weight(arg, &limits->cpu_weight) < 0)
+        if (parse_weight(arg, &limits->cpu_weight) < 0)
                 return invalid_value("--cpu-weight", arg, "expected a number from 1 to 10000");
         return 1;
 }
@@ -105,8 +111,8 @@ static int parse_memory_option(const char *arg, struct ctl_limits *limits)
 {
         int r;
 
-        r = parse_memory_max(arg, &limits->memory_max);
-        if (r == -ERANGE)
+        r = parse_size(arg, &limits->memory_max);
+        if (r == -ERANGE || (r >= 0 && limits->memory_max == 0))
                 return invalid_value("--memory-max", arg,
                                      "expected a size from 1 byte to less than 2^64, or \"max\"");
         if (r < 0)
@@ -130,12 +136,51 @@ static int option_error(int c, char **argv)
         return -EINVAL;
 }
 
+/* --cpu-max takes a share of one CPU, as systemd's CPUQuota= does; the
+ * daemon's period is 100 ms, so 1% is 1000 us per period. */
+static int parse_cpu_max_option(const char *arg, struct ctl_limits *limits)
+{
+        uint64_t percent;
+
+        if (parse_percent(arg, 100000, &percent) < 0 || percent == 0)
+                return invalid_value("--cpu-max", arg, "expected a percentage such as 50%");
+        limits->cpu_max_quota = percent * 1000;
+        return 1;
+}
+
+static int parse_limit_option(int c, const char *arg, struct ctl_limits *limits)
+{
+        switch (c) {
+        case ARG_CLASS:
+                limits->class = arg;
+                return 1;
+        case ARG_CPU_WEIGHT:
+                return parse_weight_option(arg, limits);
+        case ARG_CPU_MAX:
+                return parse_cpu_max_option(arg, limits);
+        case ARG_MEMORY_MAX:
+                return parse_memory_option(arg, limits);
+        case ARG_MEMORY_HIGH:
+                if (parse_size(arg, &limits->memory_high) < 0 || limits->memory_high == 0)
+                        return invalid_value("--memory-high", arg,
+                                             "expected a size such as 512M, or \"max\"");
+                return 1;
+        case ARG_TASKS_MAX:
+                if (parse_uint64(arg, &limits->tasks_max) < 0 || limits->tasks_max == 0)
+                        return invalid_value("--tasks-max", arg, "expected a positive number");
+                return 1;
+        default:
+                return 0;
+        }
+}
+
 int ctl_parse_option(int c, char **argv, struct ctl_limits *limits)
 {
-        if (limits && c == ARG_CPU_WEIGHT)
-                return parse_weight_option(optarg, limits);
-        if (limits && c == ARG_MEMORY_MAX)
-                return parse_memory_option(optarg, limits);
+        if (limits) {
+                int r = parse_limit_option(c, optarg, limits);
+                if (r != 0)
+                        return r;
+        }
 
         switch (c) {
         case 'h':

@@ -131,15 +131,47 @@ int ctl_end_session(sd_bus *bus, const char *name, sd_bus_error *error)
         return call_manager(bus, "EndSession", error, NULL, "s", name);
 }
 
-int ctl_create_step(sd_bus *bus, const char *session, const char *step, uint64_t cpu_weight,
-                    uint64_t memory_max, char **ret_cgroup, sd_bus_error *error)
+/* Only the settings the user gave go on the bus; the rest come from the
+ * step's class on the daemon's side. */
+static int append_settings(sd_bus_message *m, const struct ctl_limits *l)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0 && l->class)
+                r = sd_bus_message_append(m, "(sv)", "Class", "s", l->class);
+        if (r >= 0 && l->cpu_weight)
+                r = sd_bus_message_append(m, "(sv)", "CPUWeight", "t", l->cpu_weight);
+        if (r >= 0 && l->cpu_max_quota)
+                r = sd_bus_message_append(m, "(sv)", "CPUMaxQuotaUSec", "t", l->cpu_max_quota);
+        if (r >= 0 && l->memory_high)
+                r = sd_bus_message_append(m, "(sv)", "MemoryHigh", "t", l->memory_high);
+        if (r >= 0 && l->memory_max)
+                r = sd_bus_message_append(m, "(sv)", "MemoryMax", "t", l->memory_max);
+        if (r >= 0 && l->tasks_max)
+                r = sd_bus_message_append(m, "(sv)", "TasksMax", "t", l->tasks_max);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+int ctl_create_step(sd_bus *bus, const char *session, const char *step,
+                    const struct ctl_limits *limits, char **ret_cgroup, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         const char *cgroup;
         int r;
 
-        r = call_manager(bus, "CreateStep", error, &reply, "sstt", session, step, cpu_weight,
-                         memory_max);
+        r = sd_bus_message_new_method_call(bus, &m, AGENTCG_BUS_NAME, AGENTCG_OBJECT_PATH,
+                                           AGENTCG_INTERFACE, "CreateStep");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", session, step);
+        if (r >= 0)
+                r = append_settings(m, limits);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_call(bus, m, CTL_CALL_TIMEOUT_USEC, error, &reply);
         if (r < 0)
                 return r;
 
@@ -161,9 +193,16 @@ int ctl_add_process(sd_bus *bus, const char *session, const char *step, pid_t pi
         return call_manager(bus, "AddProcess", error, NULL, "ssu", session, step, (uint32_t)pid);
 }
 
-int ctl_end_step(sd_bus *bus, const char *session, const char *step, sd_bus_error *error)
+int ctl_end_step(sd_bus *bus, const char *session, const char *step, uint64_t grace_usec,
+                 sd_bus_error *error)
 {
-        return call_manager(bus, "EndStep", error, NULL, "ss", session, step);
+        return call_manager(bus, "EndStep", error, NULL, "sst", session, step, grace_usec);
+}
+
+int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,
+                  sd_bus_error *error)
+{
+        return call_manager(bus, method, error, NULL, "ss", session, step);
 }
 
 void ctl_list_done(struct ctl_list *l)

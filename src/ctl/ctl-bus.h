@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "ctl.h"
 #include "util.h"
 
 #define AGENTCG_BUS_NAME "org.agentcg1"
@@ -55,11 +56,15 @@ int ctl_create_session(sd_bus *bus, const char *name, pid_t pid, char **ret_unit
                        char **ret_cgroup, sd_bus_error *error);
 int ctl_end_session(sd_bus *bus, const char *name, sd_bus_error *error);
 
-int ctl_create_step(sd_bus *bus, const char *session, const char *step, uint64_t cpu_weight,
-                    uint64_t memory_max, char **ret_cgroup, sd_bus_error *error);
+int ctl_create_step(sd_bus *bus, const char *session, const char *step,
+                    const struct ctl_limits *limits, char **ret_cgroup, sd_bus_error *error);
 int ctl_add_process(sd_bus *bus, const char *session, const char *step, pid_t pid,
                     sd_bus_error *error);
-int ctl_end_step(sd_bus *bus, const char *session, const char *step, sd_bus_error *error);
+int ctl_end_step(sd_bus *bus, const char *session, const char *step, uint64_t grace_usec,
+                 sd_bus_error *error);
+/* Calls METHOD (FreezeStep, ThawStep, KillStep) on a step. */
+int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,
+                  sd_bus_error *error);
 
 /* Both lists come back sorted by name. */
 int ctl_list_sessions(sd_bus *bus, struct ctl_list *ret, sd_bus_error *error);

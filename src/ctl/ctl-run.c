@@ -321,8 +321,8 @@ static int create_step(sd_bus *bus, struct run *run)
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = ctl_create_step(bus, run->session_name, run->step_name, run->limits.cpu_weight,
-                            run->limits.memory_max, NULL, &error);
+        r = ctl_create_step(bus, run->session_name, run->step_name, &run->limits, NULL,
+                            &error);
         if (r < 0)
                 return ctl_log_bus_error(&error, r, "cannot create step %s/%s",
                                          run->session_name, run->step_name);
@@ -423,7 +423,7 @@ static void end_created(sd_bus *bus, struct run *run)
         int r;
 
         if (run->step_created) {
-                r = ctl_end_step(bus, run->session_name, run->step_name, &step_error);
+                r = ctl_end_step(bus, run->session_name, run->step_name, 0, &step_error);
                 if (r < 0 && !error_is_gone(&step_error))
                         ctl_log_bus_error(&step_error, r, "cannot end step %s/%s",
                                           run->session_name, run->step_name);

@@ -17,6 +17,7 @@
 
 #include "ctl-bus.h"
 #include "ctl.h"
+#include "parse.h"
 #include "util.h"
 
 /* How much deeper a step is indented than its session. */
@@ -321,8 +322,7 @@ int verb_step_new(int argc, char **argv)
         if (r < 0)
                 return r;
 
-        r = ctl_create_step(bus, argv[optind], argv[optind + 1], limits.cpu_weight,
-                            limits.memory_max, &cgroup, &error);
+        r = ctl_create_step(bus, argv[optind], argv[optind + 1], &limits, &cgroup, &error);
         if (r < 0)
                 return ctl_log_bus_error(&error, r, "cannot create step %s/%s", argv[optind],
                                          argv[optind + 1]);
@@ -357,10 +357,67 @@ int verb_step_add(int argc, char **argv)
         return 0;
 }
 
-int verb_step_end(int argc, char **argv)
+/* The verbs that take SESSION STEP and make one call on the step. */
+static int step_call(int argc, char **argv, const char *method, const char *what,
+                     uint64_t grace_usec)
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *session = argv[optind], *step = argv[optind + 1];
+        int r;
+
+        r = ctl_bus_open(&bus);
+        if (r < 0)
+                return r;
+
+        if (streq(method, "EndStep"))
+                r = ctl_end_step(bus, session, step, grace_usec, &error);
+        else
+                r = ctl_step_call(bus, method, session, step, &error);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r, "cannot %s step %s/%s", what, session, step);
+        return 0;
+}
+
+static int parse_step_end(int argc, char **argv, uint64_t *grace_usec)
+{
+        static const struct option options[] = {
+                CTL_COMMON_OPTIONS,
+                { "grace", required_argument, NULL, ARG_GRACE },
+                {},
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                if (c == ARG_GRACE) {
+                        if (parse_usec(optarg, grace_usec) < 0) {
+                                fprintf(stderr, "agentcgctl: invalid --grace '%s': expected "
+                                                "a duration such as 500ms or 5s\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        continue;
+                }
+                r = ctl_parse_option(c, argv, NULL);
+                if (r <= 0)
+                        return r;
+        }
+        return argc - optind == 2 ? 1 : ctl_usage_error(argv[0]);
+}
+
+int verb_step_end(int argc, char **argv)
+{
+        uint64_t grace_usec = 0;
+        int r;
+
+        r = parse_step_end(argc, argv, &grace_usec);
+        if (r <= 0)
+                return r;
+        return step_call(argc, argv, "EndStep", "end", grace_usec);
+}
+
+static int simple_step_verb(int argc, char **argv, const char *method, const char *what)
+{
         int r;
 
         r = ctl_parse_no_options(argc, argv);
@@ -368,14 +425,20 @@ int verb_step_end(int argc, char **argv)
                 return r;
         if (argc - optind != 2)
                 return ctl_usage_error(argv[0]);
+        return step_call(argc, argv, method, what, 0);
+}
 
-        r = ctl_bus_open(&bus);
-        if (r < 0)
-                return r;
+int verb_step_freeze(int argc, char **argv)
+{
+        return simple_step_verb(argc, argv, "FreezeStep", "freeze");
+}
 
-        r = ctl_end_step(bus, argv[optind], argv[optind + 1], &error);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r, "cannot end step %s/%s", argv[optind],
-                                         argv[optind + 1]);
-        return 0;
+int verb_step_thaw(int argc, char **argv)
+{
+        return simple_step_verb(argc, argv, "ThawStep", "thaw");
+}
+
+int verb_step_kill(int argc, char **argv)
+{
+        return simple_step_verb(argc, argv, "KillStep", "kill");
 }

@@ -21,6 +21,11 @@ enum {
         ARG_PID,
         ARG_SESSION,
         ARG_STEP,
+        ARG_CLASS,
+        ARG_CPU_MAX,
+        ARG_MEMORY_HIGH,
+        ARG_TASKS_MAX,
+        ARG_GRACE,
 };
 
 #define CTL_COMMON_OPTIONS                                                     \
@@ -28,14 +33,22 @@ enum {
         { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD }
 
 #define CTL_LIMIT_OPTIONS                                                      \
+        { "class", required_argument, NULL, ARG_CLASS },                       \
         { "cpu-weight", required_argument, NULL, ARG_CPU_WEIGHT },             \
-        { "memory-max", required_argument, NULL, ARG_MEMORY_MAX }
+        { "cpu-max", required_argument, NULL, ARG_CPU_MAX },                   \
+        { "memory-high", required_argument, NULL, ARG_MEMORY_HIGH },           \
+        { "memory-max", required_argument, NULL, ARG_MEMORY_MAX },             \
+        { "tasks-max", required_argument, NULL, ARG_TASKS_MAX }
 
-/* Limits for a new step; 0 leaves the daemon's default (weight 100, no
- * memory limit). */
+/* Settings for a new step; 0 (NULL for the class) leaves the daemon's
+ * default for the step's class. */
 struct ctl_limits {
+        const char *class;
         uint64_t cpu_weight;
+        uint64_t cpu_max_quota; /* usec per 100 ms period */
+        uint64_t memory_high;
         uint64_t memory_max;
+        uint64_t tasks_max;
 };
 
 /* Handles an option character C from getopt_long() that the verb itself
@@ -60,4 +73,7 @@ int verb_session_end(int argc, char **argv);
 int verb_step_new(int argc, char **argv);
 int verb_step_add(int argc, char **argv);
 int verb_step_end(int argc, char **argv);
+int verb_step_freeze(int argc, char **argv);
+int verb_step_thaw(int argc, char **argv);
+int verb_step_kill(int argc, char **argv);
 int verb_run(int argc, char **argv);

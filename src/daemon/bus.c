@@ -24,9 +24,9 @@
 #include "step.h"
 #include "util.h"
 
-/* A limit below this is a typo, not a policy: the step could not even
- * start a shell. */
-#define MEMORY_MAX_MIN (1024ULL * 1024)
+/* Longer than any tool call should need to clean up; beyond it a caller
+ * that wants to wait can do so itself before EndStep. */
+#define MAX_GRACE_USEC (60ULL * 1000 * 1000)
 
 /* The check_*() and read_*() helpers return 0 if the call may go on, 1 if
  * they refused it (the caller has its answer), negative errno on failure;
@@ -131,44 +131,33 @@ static int method_end_session(sd_bus_message *call, void *userdata, sd_bus_error
         return session_end(userdata, call, name);
 }
 
-static int check_limits(sd_bus_message *call, uint64_t *cpu_weight, uint64_t *memory_max)
+static int read_settings(sd_bus_message *call, const Manager *m, StepSettings *settings)
 {
-        if (*cpu_weight == 0)
-                *cpu_weight = CPU_WEIGHT_DEFAULT;
-        if (*memory_max == 0)
-                *memory_max = UINT64_MAX;
+        _cleanup_free_ char *reason = NULL;
+        const char *error = NULL;
+        int r;
 
-        if (*cpu_weight < CPU_WEIGHT_MIN || *cpu_weight > CPU_WEIGHT_MAX)
-                return reply_refused(call, BUS_ERROR("InvalidLimit"),
-                                     "cpu_weight %" PRIu64 " is outside 1..10000 (0 means 100).",
-                                     *cpu_weight);
-        if (*memory_max < MEMORY_MAX_MIN)
-                return reply_refused(call, BUS_ERROR("InvalidLimit"),
-                                     "memory_max %" PRIu64
-                                     " is below the minimum of 1 MiB (0 means max).",
-                                     *memory_max);
-        return 0;
+        r = step_settings_read(call, &m->config, settings, &error, &reason);
+        if (r == -EINVAL && error)
+                return reply_refused(call, error, "%s", reason ?: "Invalid step property.");
+        return r;
 }
 
 static int method_create_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
         const char *session, *step;
-        uint64_t cpu_weight, memory_max;
+        StepSettings settings;
         int r;
 
         r = read_step_names(call, &session, &step);
         if (r != 0)
                 return r;
 
-        r = sd_bus_message_read(call, "tt", &cpu_weight, &memory_max);
-        if (r < 0)
-                return r;
-
-        r = check_limits(call, &cpu_weight, &memory_max);
+        r = read_settings(call, userdata, &settings);
         if (r != 0)
                 return r;
 
-        return step_create(userdata, call, session, step, cpu_weight, memory_max);
+        return step_create(userdata, call, session, step, &settings);
 }
 
 static int method_add_process(sd_bus_message *call, void *userdata, sd_bus_error *error)
@@ -195,13 +184,57 @@ static int method_add_process(sd_bus_message *call, void *userdata, sd_bus_error
 static int method_end_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
         const char *session, *step;
+        uint64_t grace_usec;
         int r;
 
         r = read_step_names(call, &session, &step);
         if (r != 0)
                 return r;
 
-        return step_end(userdata, call, session, step);
+        r = sd_bus_message_read(call, "t", &grace_usec);
+        if (r < 0)
+                return r;
+
+        if (grace_usec > MAX_GRACE_USEC)
+                return reply_refused(call, BUS_ERROR("InvalidLimit"),
+                                     "grace_usec %" PRIu64 " is above the maximum of 60 s.",
+                                     grace_usec);
+
+        return step_end(userdata, call, session, step, grace_usec);
+}
+
+static int method_freeze_or_thaw(sd_bus_message *call, void *userdata, bool freeze)
+{
+        const char *session, *step;
+        int r;
+
+        r = read_step_names(call, &session, &step);
+        if (r != 0)
+                return r;
+
+        return step_freeze(userdata, call, session, step, freeze);
+}
+
+static int method_freeze_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        return method_freeze_or_thaw(call, userdata, true);
+}
+
+static int method_thaw_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        return method_freeze_or_thaw(call, userdata, false);
+}
+
+static int method_kill_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        const char *session, *step;
+        int r;
+
+        r = read_step_names(call, &session, &step);
+        if (r != 0)
+                return r;
+
+        return step_kill(userdata, call, session, step);
 }
 
 /* Replies with a(ss) of (name, cgroup) for the entries of CHILDREN that
@@ -235,19 +268,13 @@ static int reply_list(sd_bus_message *call, char **children, const char *parent_
         return answered(sd_bus_send(NULL, reply, NULL));
 }
 
-/* "agentcg-NAME.scope" -> "NAME"; anything else under the slice (units
- * started with systemd-run --slice=agentcg.slice) is not a session yet. */
 static const char *session_name_of(const char *child, char buf[static 128])
 {
-        size_t n = strlen(child);
+        _cleanup_free_ char *name = NULL;
 
-        if (n <= strlen("agentcg-.scope") || strncmp(child, "agentcg-", 8) != 0 ||
-            !streq(child + n - 6, ".scope") || n - 14 >= 128)
+        if (session_name_from_unit(child, &name) < 0 || strlen(name) >= 128)
                 return NULL;
-
-        memcpy(buf, child + 8, n - 14);
-        buf[n - 14] = 0;
-        return name_check(buf, NULL) >= 0 ? buf : NULL;
+        return strcpy(buf, name);
 }
 
 static const char *step_name_of(const char *child, char buf[static 128])
@@ -300,6 +327,22 @@ static int method_list_steps(sd_bus_message *call, void *userdata, sd_bus_error 
         return reply_list(call, children, cgroup, step_name_of);
 }
 
+static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        _cleanup_free_ char *problem = NULL;
+        int r;
+
+        r = manager_reload(userdata, &problem);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return reply_refused(call, BUS_ERROR("InvalidConfig"),
+                                     "Configuration rejected, the previous one stays: %s",
+                                     problem ?: strerror(-r));
+
+        return answered(sd_bus_reply_method_return(call, NULL));
+}
+
 static int property_scheduler(sd_bus *bus, const char *path, const char *interface,
                               const char *property, sd_bus_message *reply, void *userdata,
                               sd_bus_error *error)
@@ -327,18 +370,27 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("EndSession", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
                                 method_end_session, 0),
         SD_BUS_METHOD_WITH_ARGS("CreateStep",
-                                SD_BUS_ARGS("s", session, "s", step, "t", cpu_weight, "t",
-                                            memory_max),
+                                SD_BUS_ARGS("s", session, "s", step, "a(sv)", properties),
                                 SD_BUS_RESULT("s", cgroup), method_create_step, 0),
         SD_BUS_METHOD_WITH_ARGS("AddProcess", SD_BUS_ARGS("s", session, "s", step, "u", pid),
                                 SD_BUS_NO_RESULT, method_add_process, 0),
-        SD_BUS_METHOD_WITH_ARGS("EndStep", SD_BUS_ARGS("s", session, "s", step),
-                                SD_BUS_NO_RESULT, method_end_step, 0),
+        SD_BUS_METHOD_WITH_ARGS("EndStep",
+                                SD_BUS_ARGS("s", session, "s", step, "t", grace_usec),
+                                SD_BUS_RESULT("a{sv}", usage), method_end_step, 0),
+        SD_BUS_METHOD_WITH_ARGS("FreezeStep", SD_BUS_ARGS("s", session, "s", step),
+                                SD_BUS_NO_RESULT, method_freeze_step, 0),
+        SD_BUS_METHOD_WITH_ARGS("ThawStep", SD_BUS_ARGS("s", session, "s", step),
+                                SD_BUS_NO_RESULT, method_thaw_step, 0),
+        SD_BUS_METHOD_WITH_ARGS("KillStep", SD_BUS_ARGS("s", session, "s", step),
+                                SD_BUS_NO_RESULT, method_kill_step, 0),
         SD_BUS_METHOD_WITH_ARGS("ListSessions", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", sessions),
                                 method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSteps", SD_BUS_ARGS("s", session),
                                 SD_BUS_RESULT("a(ss)", steps), method_list_steps,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, 0),
+        SD_BUS_SIGNAL_WITH_ARGS("StepEnded",
+                                SD_BUS_ARGS("s", session, "s", step, "a{sv}", usage), 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -86,11 +86,12 @@ void config_defaults(Config *c);
 
 /* Reads DIR/agentcg.conf, then the *.conf files in DIR/agentcg.conf.d in
  * lexical order, over the built-in defaults; a later setting overrides an
- * earlier one.  DIR NULL means CONFIG_DIR.  Missing files and directories are fine.
+ * earlier one.  DIR NULL means CONFIG_DIR.  Missing files and directories
+ * are fine.
  *
  * Returns 0 and *ret on success.  On failure returns a negative errno,
  * leaves *ret untouched, and, if RET_ERROR is not NULL, stores a malloc'ed
  * message there: "FILE:LINE: what was wrong" for a bad setting, "FILE: ..."
- * for a file that could not be read.  *ret_error is NULL on success and
- * after -ENOMEM. */
+ * for a file that could not be read.  *ret_error is NULL on success, and
+ * may be NULL after -ENOMEM. */
 int config_load(const char *dir, Config *ret, char **ret_error);

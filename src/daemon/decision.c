@@ -74,18 +74,29 @@ void decision_session_ended(const char *session, const char *unit, const char *r
 }
 
 void decision_step_created(const char *session, const char *step, const char *cgroup,
-                           uint64_t cpu_weight, uint64_t memory_max)
+                           const StepSettings *s)
 {
-        char mem[24];
+        const ClassConfig *c = &s->limits;
+        const char *class = class_to_string(s->class);
+        char quota[24], high[24], max[24], swap[24], pids[24];
 
         check(sd_journal_send("MESSAGE_ID=" MID_STEP_CREATED, "PRIORITY=%i", LOG_INFO,
-                              "MESSAGE=Step %s/%s created: cpu.weight=%" PRIu64
+                              "MESSAGE=Step %s/%s created: class %s, cpu.weight=%" PRIu64
                               " memory.max=%s.",
-                              session, step, cpu_weight, limit_str(memory_max, mem),
+                              session, step, class, c->cpu_weight,
+                              limit_str(c->memory_max, max),
                               "AGENTCG_SESSION=%s", session, "AGENTCG_STEP=%s", step,
-                              "AGENTCG_CGROUP=%s", cgroup,
-                              "AGENTCG_CPU_WEIGHT=%" PRIu64, cpu_weight,
-                              "AGENTCG_MEMORY_MAX=%s", limit_str(memory_max, mem), NULL),
+                              "AGENTCG_CGROUP=%s", cgroup, "AGENTCG_CLASS=%s", class,
+                              "AGENTCG_CPU_WEIGHT=%" PRIu64, c->cpu_weight,
+                              "AGENTCG_CPU_MAX=%s %" PRIu64,
+                              limit_str(c->cpu_max.quota_usec, quota), c->cpu_max.period_usec,
+                              "AGENTCG_CPU_MAX_BURST=%" PRIu64, c->cpu_max_burst_usec,
+                              "AGENTCG_MEMORY_HIGH=%s", limit_str(c->memory_high, high),
+                              "AGENTCG_MEMORY_MAX=%s", limit_str(c->memory_max, max),
+                              "AGENTCG_MEMORY_SWAP_MAX=%s",
+                              limit_str(c->memory_swap_max, swap),
+                              "AGENTCG_PIDS_MAX=%s", limit_str(c->pids_max, pids),
+                              "AGENTCG_OOM_GROUP=%d", c->oom_group, NULL),
               "step-created");
 }
 
@@ -98,21 +109,49 @@ void decision_process_placed(const char *session, const char *step, pid_t pid)
               "process-placed");
 }
 
-void decision_step_ended(const char *session, const char *step, uint64_t usage_usec,
-                         uint64_t memory_peak, bool killed)
+void decision_step_ended(const char *session, const char *step, const StepUsage *u)
 {
         char peak[24];
 
         check(sd_journal_send("MESSAGE_ID=" MID_STEP_ENDED, "PRIORITY=%i", LOG_INFO,
-                              "MESSAGE=Step %s/%s ended%s: %" PRIu64
-                              " us CPU, memory.peak=%s.",
-                              session, step, killed ? " (remaining processes killed)" : "",
-                              usage_usec, limit_str(memory_peak, peak),
+                              "MESSAGE=Step %s/%s ended%s: %" PRIu64 " us CPU in %" PRIu64
+                              " us, memory.peak=%s, %" PRIu64 " OOM kills.",
+                              session, step, u->killed ? " (remaining processes killed)" : "",
+                              u->cpu_usage_usec, u->wall_usec,
+                              limit_str(u->memory_peak, peak), u->memory_oom_kill_events,
                               "AGENTCG_SESSION=%s", session, "AGENTCG_STEP=%s", step,
-                              "AGENTCG_CPU_USAGE_USEC=%" PRIu64, usage_usec,
-                              "AGENTCG_MEMORY_PEAK=%s", limit_str(memory_peak, peak),
-                              "AGENTCG_KILLED=%d", killed, NULL),
+                              "AGENTCG_CPU_USAGE_USEC=%" PRIu64, u->cpu_usage_usec,
+                              "AGENTCG_CPU_USER_USEC=%" PRIu64, u->cpu_user_usec,
+                              "AGENTCG_CPU_SYSTEM_USEC=%" PRIu64, u->cpu_system_usec,
+                              "AGENTCG_CPU_THROTTLED_USEC=%" PRIu64, u->cpu_throttled_usec,
+                              "AGENTCG_MEMORY_PEAK=%s", limit_str(u->memory_peak, peak),
+                              "AGENTCG_MEMORY_HIGH_EVENTS=%" PRIu64, u->memory_high_events,
+                              "AGENTCG_MEMORY_MAX_EVENTS=%" PRIu64, u->memory_max_events,
+                              "AGENTCG_MEMORY_OOM_EVENTS=%" PRIu64, u->memory_oom_events,
+                              "AGENTCG_MEMORY_OOM_KILL_EVENTS=%" PRIu64,
+                              u->memory_oom_kill_events,
+                              "AGENTCG_PIDS_PEAK=%" PRIu64, u->pids_peak,
+                              "AGENTCG_WALL_USEC=%" PRIu64, u->wall_usec,
+                              "AGENTCG_KILLED=%d", u->killed, NULL),
               "step-ended");
+}
+
+void decision_step_frozen(const char *session, const char *step, bool frozen)
+{
+        check(sd_journal_send("MESSAGE_ID=" MID_STEP_FROZEN, "PRIORITY=%i", LOG_INFO,
+                              "MESSAGE=Step %s/%s %s.", session, step,
+                              frozen ? "frozen" : "thawed",
+                              "AGENTCG_SESSION=%s", session, "AGENTCG_STEP=%s", step,
+                              "AGENTCG_FROZEN=%d", frozen, NULL),
+              "step-frozen");
+}
+
+void decision_step_killed(const char *session, const char *step)
+{
+        check(sd_journal_send("MESSAGE_ID=" MID_STEP_KILLED, "PRIORITY=%i", LOG_NOTICE,
+                              "MESSAGE=Step %s/%s killed on request.", session, step,
+                              "AGENTCG_SESSION=%s", session, "AGENTCG_STEP=%s", step, NULL),
+              "step-killed");
 }
 
 void decision_request_refused(const char *method, const char *sender, const char *error,
@@ -123,4 +162,20 @@ void decision_request_refused(const char *method, const char *sender, const char
                               "AGENTCG_METHOD=%s", method, "AGENTCG_SENDER=%s", sender ?: "?",
                               "AGENTCG_ERROR=%s", error, NULL),
               "request-refused");
+}
+
+void decision_config_loaded(bool reload)
+{
+        check(sd_journal_send("MESSAGE_ID=" MID_CONFIG_LOADED, "PRIORITY=%i", LOG_INFO,
+                              "MESSAGE=Configuration %s.", reload ? "reloaded" : "loaded",
+                              "AGENTCG_RELOAD=%d", reload, NULL),
+              "config-loaded");
+}
+
+void decision_config_rejected(const char *error)
+{
+        check(sd_journal_send("MESSAGE_ID=" MID_CONFIG_REJECTED, "PRIORITY=%i", LOG_ERR,
+                              "MESSAGE=Configuration rejected, the previous one stays: %s",
+                              error, "AGENTCG_CONFIG_ERROR=%s", error, NULL),
+              "config-rejected");
 }

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "step-settings.h"
+#include "step-usage.h"
+
 /* Keep in sync with catalog/agentcg.catalog. */
 #define MID_SCHEDULER_ATTACHED "353394fbed3f4886a2f0339a1e18547f"
 #define MID_CGROUP_ONLY "92eaad95e6044053bdc60c35ed034ec6"
@@ -21,6 +24,10 @@
 #define MID_STEP_ENDED "365902cd99ef496ba5e1bd2f3e7b73bb"
 #define MID_REQUEST_REFUSED "0d420c18c3154da5aeb33abf3229d50a"
 #define MID_SCHEDULER_DETACHED "e86ec58530c34690a9c95fc0ebbc9da8"
+#define MID_STEP_FROZEN "e98c6096b092453ab77093ef73da0ef4"
+#define MID_STEP_KILLED "6a0a01a0bebf4bfa9aa9f783f962421e"
+#define MID_CONFIG_LOADED "6e92ac6d559c4d27aa79fcdf971f4ccd"
+#define MID_CONFIG_REJECTED "227da1fb6a894c49941d48da508ad81c"
 
 void decision_scheduler_attached(const char *ops, uint64_t load_usec);
 void decision_cgroup_only(const char *reason);
@@ -29,9 +36,12 @@ void decision_session_created(const char *session, const char *unit, const char 
                               pid_t pid);
 void decision_session_ended(const char *session, const char *unit, const char *result);
 void decision_step_created(const char *session, const char *step, const char *cgroup,
-                           uint64_t cpu_weight, uint64_t memory_max);
+                           const StepSettings *s);
 void decision_process_placed(const char *session, const char *step, pid_t pid);
-void decision_step_ended(const char *session, const char *step, uint64_t usage_usec,
-                         uint64_t memory_peak, bool killed);
+void decision_step_ended(const char *session, const char *step, const StepUsage *u);
+void decision_step_frozen(const char *session, const char *step, bool frozen);
+void decision_step_killed(const char *session, const char *step);
+void decision_config_loaded(bool reload);
+void decision_config_rejected(const char *error);
 void decision_request_refused(const char *method, const char *sender, const char *error,
                               const char *message);

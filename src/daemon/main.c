@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,9 +65,27 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* Type=notify-reload: systemd sends SIGHUP and waits for RELOADING=1, then
+ * READY=1.  A rejected configuration is logged as a decision and the old
+ * one stays; the daemon itself is fine, so it still says READY=1. */
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        uint64_t now = 0;
+
+        (void)sd_event_now(sd_event_source_get_event(s), CLOCK_MONOTONIC, &now);
+        (void)sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64
+                                "\nSTATUS=Reloading configuration",
+                         now);
+
+        (void)manager_reload(userdata, NULL);
+
+        (void)sd_notify(false, "READY=1\nSTATUS=Governing agentcg.slice");
+        return 0;
+}
+
 static int watch_signals(Manager *m)
 {
-        static const int signals[] = { SIGTERM, SIGINT };
+        static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
         sigset_t mask;
         int r;
 
@@ -77,7 +96,8 @@ static int watch_signals(Manager *m)
                 return -errno;
 
         for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
-                r = sd_event_add_signal(m->event, NULL, signals[i], on_terminate, m);
+                r = sd_event_add_signal(m->event, NULL, signals[i],
+                                        signals[i] == SIGHUP ? on_reload : on_terminate, m);
                 if (r < 0)
                         return r;
         }

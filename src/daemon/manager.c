@@ -13,6 +13,8 @@
 #include "decision.h"
 #include "log.h"
 #include "manager.h"
+#include "names.h"
+#include "step.h"
 #include "request.h"
 #include "unit.h"
 #include "util.h"
@@ -20,6 +22,27 @@
 int session_unit_name(const char *session, char **ret)
 {
         return asprintf(ret, "agentcg-%s.scope", session) < 0 ? -ENOMEM : 0;
+}
+
+int session_name_from_unit(const char *unit, char **ret)
+{
+        size_t n = strlen(unit), prefix = strlen("agentcg-"), suffix = strlen(".scope");
+        char *name;
+
+        if (n <= prefix + suffix || strncmp(unit, "agentcg-", prefix) != 0 ||
+            !streq(unit + n - suffix, ".scope"))
+                return -EINVAL;
+
+        name = strndup(unit + prefix, n - prefix - suffix);
+        if (!name)
+                return -ENOMEM;
+        if (name_check(name, NULL) < 0) {
+                free(name);
+                return -EINVAL;
+        }
+
+        *ret = name;
+        return 0;
 }
 
 int session_cgroup(const char *session, char **ret)
@@ -61,6 +84,7 @@ int manager_new(Manager **ret)
 {
         _cleanup_(manager_freep) Manager *m = NULL;
         const char *root = getenv("AGENTCG_CGROUP_ROOT");
+        const char *config_dir = getenv("AGENTCG_CONFIG_DIR");
         int r;
 
         m = calloc(1, sizeof(*m));
@@ -68,8 +92,10 @@ int manager_new(Manager **ret)
                 return -ENOMEM;
 
         m->cgroup_root = strdup(root ?: CGROUP_ROOT);
-        if (!m->cgroup_root)
+        m->config_dir = strdup(config_dir ?: CONFIG_DIR);
+        if (!m->cgroup_root || !m->config_dir)
                 return -ENOMEM;
+        config_defaults(&m->config);
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -84,6 +110,7 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
 
+        step_unwatch_all(m);
         while (m->requests)
                 request_reply_error(m->requests, BUS_ERROR("ShuttingDown"),
                                     "agentcgroupd is stopping; try again once it is back.");
@@ -96,6 +123,7 @@ Manager *manager_free(Manager *m)
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m->cgroup_root);
+        free(m->config_dir);
         free(m);
         return NULL;
 }
@@ -130,9 +158,49 @@ static void attach_scheduler(Manager *m)
         decision_cgroup_only(reason ?: "loading the sched_ext scheduler failed");
 }
 
+int manager_reload(Manager *m, char **ret_error)
+{
+        _cleanup_free_ char *error = NULL;
+        Config fresh;
+        int r;
+
+        r = config_load(m->config_dir, &fresh, &error);
+        if (r < 0) {
+                decision_config_rejected(error ?: strerror(-r));
+                if (ret_error)
+                        *ret_error = TAKE_PTR(error);
+                return r;
+        }
+
+        m->config = fresh;
+        decision_config_loaded(true);
+        return 0;
+}
+
+/* A bad configuration at start is fatal: running with defaults the operator
+ * did not ask for would be worse than not running. */
+static int load_config(Manager *m)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = config_load(m->config_dir, &m->config, &error);
+        if (r < 0) {
+                decision_config_rejected(error ?: strerror(-r));
+                return log_error_errno(r, "Invalid configuration: %s", error ?: "");
+        }
+
+        decision_config_loaded(false);
+        return 0;
+}
+
 int manager_start(Manager *m)
 {
         int r;
+
+        r = load_config(m);
+        if (r < 0)
+                return r;
 
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
@@ -151,6 +219,10 @@ int manager_start(Manager *m)
                 return r;
 
         attach_scheduler(m);
+
+        r = step_watch_all(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch existing steps");
 
         r = bus_publish(m);
         if (r < 0)

@@ -13,6 +13,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "conf.h"
 #include "scheduler.h"
 
 #define BUS_NAME "org.agentcg1"
@@ -28,19 +29,27 @@
 #define REQUEST_TIMEOUT_USEC (120ULL * 1000 * 1000)
 
 typedef struct Request Request;
+typedef struct StepWatch StepWatch;
 
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         Scheduler *scheduler;
         char *cgroup_root;
+        char *config_dir;
+        Config config;
         Request *requests;
+        StepWatch *step_watches;
 } Manager;
 
 int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
 int manager_start(Manager *m);
 int manager_run(Manager *m);
+
+/* Reads the configuration again; on success it replaces the active one,
+ * on failure the old one stays and *ret_error says FILE:LINE and why. */
+int manager_reload(Manager *m, char **ret_error);
 
 static inline void manager_freep(Manager **m)
 {
@@ -51,6 +60,8 @@ static inline void manager_freep(Manager **m)
  * access; the "cgroup" form (relative to the cgroupfs root, starting with
  * '/') is what the API reports, as systemd does. */
 int session_unit_name(const char *session, char **ret);
+/* "agentcg-NAME.scope" -> "NAME", if NAME is a valid session name. */
+int session_name_from_unit(const char *unit, char **ret);
 int session_cgroup(const char *session, char **ret);
 int session_dir(const Manager *m, const char *session, char **ret);
 int step_cgroup(const char *session, const char *step, char **ret);

@@ -76,6 +76,7 @@ Request *request_free(Request *r)
         sd_bus_slot_unref(r->slot);
         sd_event_source_disable_unref(r->timeout);
         sd_event_source_disable_unref(r->watch);
+        sd_event_source_disable_unref(r->grace);
         sd_bus_message_unref(r->call);
         free(r->session);
         free(r->step);
@@ -126,6 +127,14 @@ void request_reply(Request *r, sd_bus_message *reply)
                 send_and_free(r, sd_bus_send(NULL, reply, NULL));
         else
                 send_and_free(r, sd_bus_reply_method_return(r->call, NULL));
+}
+
+Request *request_by_step(Manager *m, const char *session, const char *step)
+{
+        for (Request *r = m->requests; r; r = r->next)
+                if (r->step && streq(r->step, step) && streq(r->session, session))
+                        return r;
+        return NULL;
 }
 
 Request *request_by_job(Manager *m, const char *job)

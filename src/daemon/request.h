@@ -29,6 +29,12 @@ struct Request {
         sd_event_source *timeout;
         sd_event_source *watch;
         request_job_done_t job_done;
+        /* For requests that wait on a step's cgroup.events: called on every
+         * change with the step's directory. */
+        void (*events_changed)(Request *r, const char *dir);
+        sd_event_source *grace;
+        bool killed;
+        bool freeze;
         Request *prev, *next;
 };
 
@@ -43,6 +49,7 @@ void request_reply_errno(Request *r, int error, const char *what);
 void request_reply(Request *r, sd_bus_message *reply);
 
 Request *request_by_job(Manager *m, const char *job);
+Request *request_by_step(Manager *m, const char *session, const char *step);
 
 /* sd-bus takes a method handler's 0 for "not handled" and answers with
  * "Unknown method" on top of any reply already sent; handlers that

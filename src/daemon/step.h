@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Steps: one sub-cgroup of a session's delegated scope per tool call.
- * Names and values are validated by the bus layer before these run.
+ * Names and settings are validated by the bus layer before these run;
+ * these check what only the system can tell and answer the caller.
  */
 #pragma once
 
@@ -10,13 +11,20 @@
 #include <systemd/sd-bus.h>
 
 #include "manager.h"
-
-#define CPU_WEIGHT_DEFAULT 100
-#define CPU_WEIGHT_MIN 1
-#define CPU_WEIGHT_MAX 10000
+#include "step-settings.h"
+#include "step-usage.h"
 
 int step_create(Manager *m, sd_bus_message *call, const char *session, const char *step,
-                uint64_t cpu_weight, uint64_t memory_max);
+                const StepSettings *settings);
 int step_add_process(Manager *m, sd_bus_message *call, const char *session, const char *step,
                      pid_t pid);
-int step_end(Manager *m, sd_bus_message *call, const char *session, const char *step);
+int step_end(Manager *m, sd_bus_message *call, const char *session, const char *step,
+             uint64_t grace_usec);
+int step_freeze(Manager *m, sd_bus_message *call, const char *session, const char *step,
+                bool freeze);
+int step_kill(Manager *m, sd_bus_message *call, const char *session, const char *step);
+
+/* Watches every existing step so that one whose processes all exited is
+ * ended on its own; called once at start, after a restart too. */
+int step_watch_all(Manager *m);
+void step_unwatch_all(Manager *m);

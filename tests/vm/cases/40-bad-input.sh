@@ -6,9 +6,17 @@
 
 start_daemon
 
+# gdbus shows the error name, which busctl does not, and takes arguments
+# in GVariant text: strings quoted, integers typed.
 call() {
-	dbus-send --system --print-reply --dest=org.agentcg1 /org/agentcg1 \
-		"org.agentcg1.Manager.$@" 2>&1 || true
+	local method=$1
+	shift
+	gdbus call --system --dest org.agentcg1 --object-path /org/agentcg1 \
+		--method "org.agentcg1.Manager.$method" -- "$@" 2>&1 || true
+}
+
+q() {
+	printf "'%s'" "$1"
 }
 
 # expect_error ERROR_NAME PHRASE METHOD ARGS...
@@ -35,34 +43,51 @@ before=$(units_and_cgroups)
 long=$(printf 'x%.0s' $(seq 65))
 for bad in "" "a/b" ".." "." "../../etc" "$long" "cgroup.procs" "cpu.weight" \
 	"memory.max" "supervisor" "-x" "a b"; do
-	expect_error InvalidName "name" CreateSession "string:$bad" uint32:$holder
-	expect_error InvalidName "name" CreateStep string:good "string:$bad" uint64:0 uint64:0
+	expect_error InvalidName "name" CreateSession "$(q "$bad")" "uint32 $holder"
+	expect_error InvalidName "name" CreateStep "'good'" "$(q "$bad")" "@a(sv) []"
 done
-expect_error InvalidName "contains '/'" CreateStep string:good string:a/b uint64:0 uint64:0
-expect_error InvalidName "relative directory" CreateStep string:good string:.. uint64:0 uint64:0
-expect_error InvalidName "is empty" CreateSession string: uint32:$holder
-expect_error InvalidName "longer than 64" CreateStep string:good "string:$long" uint64:0 uint64:0
-expect_error InvalidName "cgroup interface file" CreateStep string:good string:cgroup.procs \
-	uint64:0 uint64:0
+expect_error InvalidName "contains '/'" CreateStep "'good'" "'a/b'" "@a(sv) []"
+expect_error InvalidName "relative directory" CreateStep "'good'" "'..'" "@a(sv) []"
+expect_error InvalidName "is empty" CreateSession "''" "uint32 $holder"
+expect_error InvalidName "longer than 64" CreateStep "'good'" "$(q "$long")" "@a(sv) []"
+expect_error InvalidName "cgroup interface file" CreateStep "'good'" "'cgroup.procs'" "@a(sv) []"
 
-expect_error NoSuchSession "No session 'nope'" CreateStep string:nope string:s uint64:0 uint64:0
-expect_error NoSuchSession "No session 'nope'" EndSession string:nope
-expect_error NoSuchSession "No session 'nope'" AddProcess string:nope string:s uint32:$holder
-expect_error NoSuchSession "No session 'nope'" EndStep string:nope string:s
-expect_error NoSuchStep "No step 'nostep'" EndStep string:good string:nostep
-expect_error NoSuchStep "No step 'nostep'" AddProcess string:good string:nostep uint32:$holder
+expect_error NoSuchSession "No session 'nope'" CreateStep "'nope'" "'s'" "@a(sv) []"
+expect_error NoSuchSession "No session 'nope'" EndSession "'nope'"
+expect_error NoSuchSession "No session 'nope'" AddProcess "'nope'" "'s'" "uint32 $holder"
+expect_error NoSuchSession "No session 'nope'" EndStep "'nope'" "'s'" "uint64 0"
+expect_error NoSuchStep "No step 'nostep'" EndStep "'good'" "'nostep'" "uint64 0"
+expect_error NoSuchStep "No step 'nostep'" AddProcess "'good'" "'nostep'" "uint32 $holder"
+expect_error NoSuchStep "No step 'nostep'" FreezeStep "'good'" "'nostep'"
+expect_error NoSuchStep "No step 'nostep'" KillStep "'good'" "'nostep'"
 
 # A PID that does not exist: the largest possible and one just freed.
 sh -c 'exit 0' & dead=$!; wait $dead
-expect_error NoSuchProcess "No process with PID" CreateSession string:ghost uint32:$dead
-expect_error NoSuchProcess "No process with PID" CreateSession string:ghost uint32:4194305
+expect_error NoSuchProcess "No process with PID" CreateSession "'ghost'" "uint32 $dead"
+expect_error NoSuchProcess "No process with PID" CreateSession "'ghost'" "uint32 4194305"
 agentcgctl step-new good s1
-expect_error NoSuchProcess "No process with PID" AddProcess string:good string:s1 uint32:$dead
+expect_error NoSuchProcess "No process with PID" AddProcess "'good'" "'s1'" "uint32 $dead"
 agentcgctl step-end good s1
 
-expect_error InvalidLimit "cpu_weight" CreateStep string:good string:w uint64:10001 uint64:0
-expect_error InvalidLimit "memory_max" CreateStep string:good string:w uint64:100 uint64:4096
-expect_error SessionExists "already exists" CreateSession string:good uint32:$holder
+# Settings out of range, unknown or of the wrong type.
+expect_error InvalidLimit "CPUWeight 10001" CreateStep "'good'" "'w'" \
+	"@a(sv) [('CPUWeight', <uint64 10001>)]"
+expect_error InvalidLimit "CPUWeight 0" CreateStep "'good'" "'w'" \
+	"@a(sv) [('CPUWeight', <uint64 0>)]"
+expect_error InvalidLimit "MemoryMax 4096" CreateStep "'good'" "'w'" \
+	"@a(sv) [('MemoryMax', <uint64 4096>)]"
+expect_error InvalidLimit "above MemoryMax" CreateStep "'good'" "'w'" \
+	"@a(sv) [('MemoryMax', <uint64 67108864>), ('MemoryHigh', <uint64 134217728>)]"
+expect_error InvalidLimit "CPUMaxPeriodUSec" CreateStep "'good'" "'w'" \
+	"@a(sv) [('CPUMaxPeriodUSec', <uint64 10>)]"
+expect_error InvalidLimit "Unknown step property" CreateStep "'good'" "'w'" \
+	"@a(sv) [('Bogus', <uint64 1>)]"
+expect_error InvalidLimit "not one of" CreateStep "'good'" "'w'" \
+	"@a(sv) [('Class', <'realtime'>)]"
+expect_error InvalidLimit "must be of D-Bus type" CreateStep "'good'" "'w'" \
+	"@a(sv) [('CPUWeight', <'heavy'>)]"
+expect_error InvalidLimit "grace_usec" EndStep "'good'" "'nostep'" "uint64 999999999999"
+expect_error SessionExists "already exists" CreateSession "'good'" "uint32 $holder"
 
 after=$(units_and_cgroups)
 assert_eq "$after" "$before" "units and cgroups after the refused calls"

@@ -1,0 +1,1 @@
+A file where the drop-in directory should be.
