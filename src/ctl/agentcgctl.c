@@ -49,7 +49,7 @@ static const struct verb verbs[] = {
         { "thaw", "SESSION STEP", "Thaw a frozen step", verb_step_thaw },
         { "kill", "SESSION STEP", "Kill every process of a step (cgroup.kill)",
           verb_step_kill },
-        { "run", "[--session S] [--step NAME] [--cpu-weight N] [--memory-max SIZE] -- CMD...",
+        { "run", "[--session S] [--step NAME] [STEP SETTINGS] -- CMD...",
           "Run CMD in a new step and exit with its status", verb_run },
 };
 
@@ -78,10 +78,14 @@ static void help(void)
                "     --pid PID          session-new: the process the session adopts\n"
                "     --session S        run: use the existing session S\n"
                "     --step NAME        run: name of the step to create\n"
-               "     --cpu-weight N     step-new, run: cpu.weight, 1..10000 (default 100)\n"
-               "     --memory-max SIZE  step-new, run: memory.max in bytes, with an optional\n"
-               "                        K, M, G or T suffix (powers of 1024), or \"max\"\n"
-               "                        (the default)\n\n"
+               "\nStep settings (step-new, run); what is not given comes from the class:\n"
+               "     --class C          interactive, latency, batch or besteffort\n"
+               "     --cpu-weight N     cpu.weight, 1..10000\n"
+               "     --cpu-max PCT      cpu.max as a share of one CPU, e.g. 50%%\n"
+               "     --memory-high SIZE memory.high; SIZE takes K, M, G, T or \"max\"\n"
+               "     --memory-max SIZE  memory.max\n"
+               "     --tasks-max N      pids.max\n"
+               "     --grace DURATION   step-end: time between SIGTERM and SIGKILL\n\n"
                "See agentcgctl(1) for details.\n");
 }
 

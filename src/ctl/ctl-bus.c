@@ -7,6 +7,7 @@
  * EndStep that every other verb reports.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,8 +143,11 @@ static int append_settings(sd_bus_message *m, const struct ctl_limits *l)
                 r = sd_bus_message_append(m, "(sv)", "Class", "s", l->class);
         if (r >= 0 && l->cpu_weight)
                 r = sd_bus_message_append(m, "(sv)", "CPUWeight", "t", l->cpu_weight);
+        /* The quota is per 100 ms, so the period goes along with it. */
         if (r >= 0 && l->cpu_max_quota)
                 r = sd_bus_message_append(m, "(sv)", "CPUMaxQuotaUSec", "t", l->cpu_max_quota);
+        if (r >= 0 && l->cpu_max_quota)
+                r = sd_bus_message_append(m, "(sv)", "CPUMaxPeriodUSec", "t", UINT64_C(100000));
         if (r >= 0 && l->memory_high)
                 r = sd_bus_message_append(m, "(sv)", "MemoryHigh", "t", l->memory_high);
         if (r >= 0 && l->memory_max)
@@ -194,9 +198,42 @@ int ctl_add_process(sd_bus *bus, const char *session, const char *step, pid_t pi
 }
 
 int ctl_end_step(sd_bus *bus, const char *session, const char *step, uint64_t grace_usec,
-                 sd_bus_error *error)
+                 sd_bus_message **ret_usage, sd_bus_error *error)
 {
-        return call_manager(bus, "EndStep", error, NULL, "sst", session, step, grace_usec);
+        return call_manager(bus, "EndStep", error, ret_usage, "sst", session, step, grace_usec);
+}
+
+int ctl_print_usage(sd_bus_message *usage)
+{
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(usage, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(usage, 'e', "sv")) > 0) {
+                const char *contents;
+                uint64_t t;
+                int b;
+
+                r = sd_bus_message_read(usage, "s", &key);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(usage, NULL, &contents);
+                if (r < 0)
+                        break;
+
+                if (streq(contents, "t")) {
+                        r = sd_bus_message_read(usage, "v", "t", &t);
+                        if (r >= 0)
+                                printf("%s=%" PRIu64 "\n", key, t);
+                } else if (streq(contents, "b")) {
+                        r = sd_bus_message_read(usage, "v", "b", &b);
+                        if (r >= 0)
+                                printf("%s=%s\n", key, b ? "yes" : "no");
+                } else
+                        r = sd_bus_message_skip(usage, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(usage);
+        }
+        return r < 0 ? r : 0;
 }
 
 int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,

@@ -60,8 +60,12 @@ int ctl_create_step(sd_bus *bus, const char *session, const char *step,
                     const struct ctl_limits *limits, char **ret_cgroup, sd_bus_error *error);
 int ctl_add_process(sd_bus *bus, const char *session, const char *step, pid_t pid,
                     sd_bus_error *error);
+/* RET_USAGE, if not NULL, gets the reply: the step's usage as a{sv}. */
 int ctl_end_step(sd_bus *bus, const char *session, const char *step, uint64_t grace_usec,
-                 sd_bus_error *error);
+                 sd_bus_message **ret_usage, sd_bus_error *error);
+
+/* Prints a usage a{sv} as KEY=VALUE lines. */
+int ctl_print_usage(sd_bus_message *usage);
 /* Calls METHOD (FreezeStep, ThawStep, KillStep) on a step. */
 int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,
                   sd_bus_error *error);

@@ -423,7 +423,7 @@ static void end_created(sd_bus *bus, struct run *run)
         int r;
 
         if (run->step_created) {
-                r = ctl_end_step(bus, run->session_name, run->step_name, 0, &step_error);
+                r = ctl_end_step(bus, run->session_name, run->step_name, 0, NULL, &step_error);
                 if (r < 0 && !error_is_gone(&step_error))
                         ctl_log_bus_error(&step_error, r, "cannot end step %s/%s",
                                           run->session_name, run->step_name);

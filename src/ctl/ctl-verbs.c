@@ -363,6 +363,7 @@ static int step_call(int argc, char **argv, const char *method, const char *what
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *usage = NULL;
         const char *session = argv[optind], *step = argv[optind + 1];
         int r;
 
@@ -371,12 +372,13 @@ static int step_call(int argc, char **argv, const char *method, const char *what
                 return r;
 
         if (streq(method, "EndStep"))
-                r = ctl_end_step(bus, session, step, grace_usec, &error);
+                r = ctl_end_step(bus, session, step, grace_usec, &usage, &error);
         else
                 r = ctl_step_call(bus, method, session, step, &error);
         if (r < 0)
                 return ctl_log_bus_error(&error, r, "cannot %s step %s/%s", what, session, step);
-        return 0;
+
+        return usage ? ctl_print_usage(usage) : 0;
 }
 
 static int parse_step_end(int argc, char **argv, uint64_t *grace_usec)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * D-Bus glue.  Each method handler reads its arguments, checks them
- * against the rules in names.h and the limit ranges in step.h, and hands
+ * against the rules in names.h and step-settings.c, and hands
  * over to session.c or step.c.  Refusals are decisions too: each one is
  * logged with the sender and the error so an operator can see who asked
  * for what.

@@ -172,10 +172,12 @@ void decision_config_loaded(bool reload)
               "config-loaded");
 }
 
-void decision_config_rejected(const char *error)
+void decision_config_rejected(const char *error, bool reload)
 {
         check(sd_journal_send("MESSAGE_ID=" MID_CONFIG_REJECTED, "PRIORITY=%i", LOG_ERR,
-                              "MESSAGE=Configuration rejected, the previous one stays: %s",
-                              error, "AGENTCG_CONFIG_ERROR=%s", error, NULL),
+                              "MESSAGE=Configuration rejected, %s: %s",
+                              reload ? "the previous one stays" : "not starting", error,
+                              "AGENTCG_CONFIG_ERROR=%s", error, "AGENTCG_RELOAD=%d", reload,
+                              NULL),
               "config-rejected");
 }

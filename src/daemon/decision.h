@@ -42,6 +42,6 @@ void decision_step_ended(const char *session, const char *step, const StepUsage 
 void decision_step_frozen(const char *session, const char *step, bool frozen);
 void decision_step_killed(const char *session, const char *step);
 void decision_config_loaded(bool reload);
-void decision_config_rejected(const char *error);
+void decision_config_rejected(const char *error, bool reload);
 void decision_request_refused(const char *method, const char *sender, const char *error,
                               const char *message);

@@ -166,7 +166,7 @@ int manager_reload(Manager *m, char **ret_error)
 
         r = config_load(m->config_dir, &fresh, &error);
         if (r < 0) {
-                decision_config_rejected(error ?: strerror(-r));
+                decision_config_rejected(error ?: strerror(-r), true);
                 if (ret_error)
                         *ret_error = TAKE_PTR(error);
                 return r;
@@ -186,7 +186,7 @@ static int load_config(Manager *m)
 
         r = config_load(m->config_dir, &m->config, &error);
         if (r < 0) {
-                decision_config_rejected(error ?: strerror(-r));
+                decision_config_rejected(error ?: strerror(-r), false);
                 return log_error_errno(r, "Invalid configuration: %s", error ?: "");
         }
 

@@ -4,7 +4,8 @@
  * the step's cgroup (cpu.stat, memory.peak, memory.events, pids.peak), so
  * it is exact and costs nothing while the step runs.  The one number the
  * kernel does not keep, the step's age, is stored as an extended attribute
- * on the cgroup when the step is created.
+ * on the cgroup when the step is created; so is the fact that it was
+ * killed, which the step may outlive by a moment before it ends.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "util.h"
 
 #define XATTR_CREATED "trusted.agentcg.created_usec"
+#define XATTR_KILLED "trusted.agentcg.killed"
 
 int step_mark_created(const char *dir, uint64_t now_usec)
 {
@@ -23,6 +25,18 @@ int step_mark_created(const char *dir, uint64_t now_usec)
         int n = snprintf(value, sizeof(value), "%" PRIu64, now_usec);
 
         return setxattr(dir, XATTR_CREATED, value, n, 0) < 0 ? negative_errno() : 0;
+}
+
+int step_mark_killed(const char *dir)
+{
+        return setxattr(dir, XATTR_KILLED, "1", 1, 0) < 0 ? negative_errno() : 0;
+}
+
+static bool was_killed(const char *dir)
+{
+        char value[2];
+
+        return getxattr(dir, XATTR_KILLED, value, sizeof(value)) > 0;
 }
 
 static uint64_t created_usec(const char *dir)
@@ -71,6 +85,7 @@ void step_usage_read(const char *dir, uint64_t now_usec, StepUsage *u)
         u->memory_oom_kill_events = key_or_zero(dir, "memory.events", "oom_kill");
         u->pids_peak = value_of(dir, "pids.peak", 0);
         u->wall_usec = created && now_usec > created ? now_usec - created : 0;
+        u->killed = u->killed || was_killed(dir);
 }
 
 int step_usage_append(sd_bus_message *m, const StepUsage *u)

@@ -25,11 +25,16 @@ typedef struct StepUsage {
 } StepUsage;
 
 /* Fills U from the cgroup at DIR; fields it cannot read stay 0 (or
- * UINT64_MAX for memory_peak) and the rest is still reported. */
+ * UINT64_MAX for memory_peak) and the rest is still reported.  U->killed is
+ * kept if already set. */
 void step_usage_read(const char *dir, uint64_t now_usec, StepUsage *u);
 
 /* Appends U as an a{sv} dictionary. */
 int step_usage_append(sd_bus_message *m, const StepUsage *u);
+
+/* Records that the step's processes were killed (KillStep, or the end of an
+ * EndStep grace period), for the usage report. */
+int step_mark_killed(const char *dir);
 
 /* Records the creation time on the cgroup (a trusted.* xattr), so the wall
  * time survives a daemon restart. */

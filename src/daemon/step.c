@@ -354,6 +354,7 @@ int step_kill(Manager *m, sd_bus_message *call, const char *session, const char 
         if (r != 0)
                 return r;
 
+        (void)step_mark_killed(dir);
         r = cg_kill(dir);
         if (r < 0)
                 return answered(sd_bus_reply_method_errnof(call, -r, "Cannot kill step %s/%s: %m",

@@ -64,7 +64,10 @@ agentcgctl step-add demo idle "$worker"
 assert_eq "$(cut -d: -f3 /proc/$worker/cgroup)" /agentcg.slice/agentcg-demo.scope/idle \
 	"cgroup of a process added to a step"
 agentcgctl list | grep -q 'idle' || fail "agentcgctl list does not show step idle"
-agentcgctl step-end demo idle
+usage=$(agentcgctl step-end demo idle)
+echo "$usage"
+assert_eq "$(sed -n 's/^Killed=//p' <<<"$usage")" yes "Killed in step-end's usage"
+assert_match "$(sed -n 's/^TasksPeak=//p' <<<"$usage")" '^[1-9]' "TasksPeak in step-end's usage"
 wait_for 5 proc_gone "$worker" || fail "worker alive after step-end"
 [ ! -d "$SLICE/agentcg-demo.scope/idle" ] || fail "step idle left behind after step-end"
 note "ok: step-end killed the worker and removed the step"

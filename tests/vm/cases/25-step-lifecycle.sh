@@ -58,6 +58,8 @@ wait_for 10 test ! -d "$S/tuned" || fail "killed step was not ended"
 note "ok: killed step ended on its own"
 assert_match "$(journal_field $MID_STEP_ENDED AGENTCG_PIDS_PEAK AGENTCG_STEP=tuned)" '^[1-9]' \
 	"journal: pids.peak of step tuned"
+assert_eq "$(journal_field $MID_STEP_ENDED AGENTCG_KILLED AGENTCG_STEP=tuned)" 1 \
+	"journal: step tuned ended killed"
 
 # A step whose process simply exits ends on its own too.
 agentcgctl step-new life brief
