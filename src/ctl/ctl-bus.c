@@ -7,6 +7,8 @@
  * EndStep that every other verb reports.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/pidfd.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -191,10 +193,21 @@ int ctl_create_step(sd_bus *bus, const char *session, const char *step,
         return 0;
 }
 
+/* By pidfd, so the daemon moves the process we resolved, not one that got
+ * its PID after it exited. */
 int ctl_add_process(sd_bus *bus, const char *session, const char *step, pid_t pid,
                     sd_bus_error *error)
 {
-        return call_manager(bus, "AddProcess", error, NULL, "ssu", session, step, (uint32_t)pid);
+        _cleanup_close_ int pidfd = -EBADF;
+
+        /* Without a pidfd (no such process, or a kernel before 5.3) the
+         * daemon still checks the PID and says what is wrong. */
+        pidfd = pidfd_open(pid, 0);
+        if (pidfd < 0)
+                return call_manager(bus, "AddProcess", error, NULL, "ssu", session, step,
+                                    (uint32_t)pid);
+
+        return call_manager(bus, "AddProcessByPIDFD", error, NULL, "ssh", session, step, pidfd);
 }
 
 int ctl_end_step(sd_bus *bus, const char *session, const char *step, uint64_t grace_usec,
@@ -234,6 +247,29 @@ int ctl_print_usage(sd_bus_message *usage)
                         r = sd_bus_message_exit_container(usage);
         }
         return r < 0 ? r : 0;
+}
+
+int ctl_open_step(sd_bus *bus, const char *session, const char *step, int *ret_fd,
+                  sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r, fd;
+
+        r = call_manager(bus, "OpenStep", error, &reply, "ss", session, step);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0)
+                return r;
+
+        /* The fd belongs to the message; ours must outlive it. */
+        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+
+        *ret_fd = fd;
+        return 0;
 }
 
 int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,

@@ -66,6 +66,10 @@ int ctl_end_step(sd_bus *bus, const char *session, const char *step, uint64_t gr
 
 /* Prints a usage a{sv} as KEY=VALUE lines. */
 int ctl_print_usage(sd_bus_message *usage);
+/* A directory fd of the step's cgroup, for clone3(CLONE_INTO_CGROUP). */
+int ctl_open_step(sd_bus *bus, const char *session, const char *step, int *ret_fd,
+                  sd_bus_error *error);
+
 /* Calls METHOD (FreezeStep, ThawStep, KillStep) on a step. */
 int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,
                   sd_bus_error *error);

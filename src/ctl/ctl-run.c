@@ -3,19 +3,24 @@
  * The run verb: run a command in a fresh step and exit with its status.
  *
  * The command must not execute a single instruction outside its step, so
- * we fork first and hold the child: it blocks reading a pipe while we
- * create the session and the step and move it there, and only the byte we
- * write once AddProcess returned lets it exec.  A second pipe carries its
- * errno back if the exec fails.  Both pipes are O_CLOEXEC, so the command
- * inherits neither, and EOF on the second one means the exec succeeded.
+ * it is created inside it: the daemon hands us a directory fd of the
+ * step's cgroup (OpenStep) and clone3(CLONE_INTO_CGROUP) starts the child
+ * there, with no window in which it runs elsewhere and no PID that could
+ * be reused between "which process" and "move it".  A CLOEXEC pipe
+ * carries the child's errno back if the exec fails; EOF means it worked.
  *
- * Then we wait, forwarding SIGINT, SIGTERM and SIGHUP to the command, and
- * end what we created: always the step, and the session unless --session
- * named one.  Like env(1) we exit with the command's status, 128 + N if
- * signal N killed it, 126 if it could not be executed, 127 if it was not
- * found, and 125 if we failed before it ran; in that last case we kill the
- * held child and end whatever we had created, so a failed run leaves
- * nothing behind.
+ * Without --session, agentcgctl makes a session of its own and adopts
+ * itself into it (into the session's supervisor leaf): the session then
+ * lives exactly as long as we do, and it still exists when we end the step
+ * after the command exited, so the step's usage is never lost to systemd
+ * removing an empty scope first.  When we exit, the scope is empty and
+ * systemd removes it.
+ *
+ * We wait for the command, forwarding SIGINT, SIGTERM and SIGHUP to it,
+ * and end the step.  Like env(1) we exit with the command's status,
+ * 128 + N if signal N killed it, 126 if it could not be executed, 127 if
+ * it was not found, and 125 if we failed before it ran; then we end the
+ * step we had created, so a failed run leaves nothing behind.
  *
  * Those three signals stay blocked whenever we talk to the daemon.  One
  * that arrived during a call would make sd-bus give up on the reply while
@@ -29,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,9 +54,9 @@ struct run {
         struct ctl_limits limits;
         char **cmd;
 
-        /* The held child, and what we created for it. */
+        /* The child, and what we created for it. */
         pid_t pid;
-        int release_fd;    /* write end: one byte lets the child exec */
+        int cgroup_fd;     /* the step's cgroup directory, from OpenStep */
         int exec_error_fd; /* read end: the child's errno if its exec failed */
         char *session_name;
         char *step_name;
@@ -72,7 +79,7 @@ static volatile sig_atomic_t received_signal;
 
 static void run_done(struct run *run)
 {
-        closep(&run->release_fd);
+        closep(&run->cgroup_fd);
         closep(&run->exec_error_fd);
         free(run->session_name);
         free(run->step_name);
@@ -157,14 +164,13 @@ static int block_handled_signals(sigset_t *ret_saved)
 }
 
 /* Installs the handlers that forward to PID; they run only once the
- * signals are unblocked, when the command is released. */
+ * signals are unblocked, when the command runs. */
 static int forward_signals_to(pid_t pid)
 {
         struct sigaction forward = {
                 .sa_sigaction = forward_signal,
                 .sa_flags = SA_SIGINFO | SA_RESTART,
         };
-        struct sigaction ignore = { .sa_handler = SIG_IGN };
 
         forward_pid = pid;
         for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++) {
@@ -173,34 +179,17 @@ static int forward_signals_to(pid_t pid)
                 if (sigismember(&handled_signals, sig) && sigaction(sig, &forward, NULL) < 0)
                         return log_errno(negative_errno(), "cannot install a signal handler");
         }
-
-        /* Releasing a child that already died must fail with EPIPE, not
-         * kill us before we cleaned up.  The child keeps the caller's
-         * disposition: it was forked before this. */
-        if (sigaction(SIGPIPE, &ignore, NULL) < 0)
-                return log_errno(negative_errno(), "cannot ignore SIGPIPE");
         return 0;
 }
 
-/* The child between fork() and exec: wait to be released, then become
- * CMD.  Only async-signal-safe calls, and _exit() rather than exit() so
- * that nothing of the parent's (stdio buffers, the bus) is flushed twice. */
-static _Noreturn void held_child(int hold_fd, int exec_error_fd, char **cmd, const sigset_t *mask)
+/* The child between clone3() and exec, already inside its step.  Only
+ * async-signal-safe calls, and _exit() rather than exit() so that nothing
+ * of the parent's (stdio buffers, the bus) is flushed twice. */
+static _Noreturn void child_exec(int exec_error_fd, char **cmd, const sigset_t *mask)
 {
-        char byte;
-        ssize_t n;
         int error;
 
         sigprocmask(SIG_SETMASK, mask, NULL);
-
-        do
-                n = read(hold_fd, &byte, 1);
-        while (n < 0 && errno == EINTR);
-
-        /* EOF: agentcgctl gave up on us, or died, before we were placed. */
-        if (n != 1)
-                _exit(EXIT_RUN_FAILED);
-
         execvp(cmd[0], cmd);
 
         error = errno;
@@ -221,35 +210,40 @@ static int make_pipe(int *ret_read, int *ret_write)
         return 0;
 }
 
-/* Forks the child that will become CMD and leaves it held. */
-static int spawn_held(struct run *run)
+/* glibc 2.36 has no clone3() wrapper.  We are single-threaded, and the
+ * child only execs, so the raw system call is safe. */
+static pid_t clone_into_cgroup(int cgroup_fd)
 {
-        _cleanup_close_ int hold_r = -EBADF, hold_w = -EBADF;
+        struct clone_args args = {
+                .flags = CLONE_INTO_CGROUP,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t)cgroup_fd,
+        };
+
+        return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Starts the child that becomes CMD inside the step. */
+static int spawn_in_step(struct run *run)
+{
         _cleanup_close_ int error_r = -EBADF, error_w = -EBADF;
         pid_t pid;
         int r;
 
-        r = make_pipe(&hold_r, &hold_w);
-        if (r < 0)
-                return r;
         r = make_pipe(&error_r, &error_w);
         if (r < 0)
                 return r;
 
-        pid = fork();
+        pid = clone_into_cgroup(run->cgroup_fd);
         if (pid < 0)
-                return log_errno(negative_errno(), "cannot fork");
+                return log_errno(negative_errno(), "cannot start the command in its step");
 
         if (pid == 0) {
-                /* Only the parent may hold the write end of the hold pipe,
-                 * or the child would wait forever for a parent that died. */
-                close(hold_w);
                 close(error_r);
-                held_child(hold_r, error_w, run->cmd, &run->saved_mask);
+                child_exec(error_w, run->cmd, &run->saved_mask);
         }
 
         run->pid = pid;
-        run->release_fd = TAKE_FD(hold_w);
         run->exec_error_fd = TAKE_FD(error_r);
         return 0;
 }
@@ -264,14 +258,17 @@ static char *run_pid_name(pid_t pid)
 }
 
 /* Our own session is run-PID with the step "main"; in a session of the
- * caller's the step is run-PID, so that concurrent runs do not collide. */
+ * caller's the step is run-PID, so that concurrent runs do not collide.
+ * PID is ours: the command does not exist yet. */
 static int make_names(struct run *run)
 {
+        pid_t self = getpid();
+
         if (run->session) {
                 run->session_name = strdup(run->session);
-                run->step_name = run->step ? strdup(run->step) : run_pid_name(run->pid);
+                run->step_name = run->step ? strdup(run->step) : run_pid_name(self);
         } else {
-                run->session_name = run_pid_name(run->pid);
+                run->session_name = run_pid_name(self);
                 run->step_name = strdup(run->step ?: "main");
         }
 
@@ -307,7 +304,8 @@ static int create_session(sd_bus *bus, struct run *run)
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = ctl_create_session(bus, run->session_name, run->pid, NULL, NULL, &error);
+        /* PID 0: the caller, us. */
+        r = ctl_create_session(bus, run->session_name, 0, NULL, NULL, &error);
         if (r < 0)
                 return ctl_log_bus_error(&error, r, "cannot create session %s",
                                          run->session_name);
@@ -331,36 +329,25 @@ static int create_step(sd_bus *bus, struct run *run)
         return check_interrupted();
 }
 
-static int add_process(sd_bus *bus, struct run *run)
+static int open_step(sd_bus *bus, struct run *run)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = ctl_add_process(bus, run->session_name, run->step_name, run->pid, &error);
+        r = ctl_open_step(bus, run->session_name, run->step_name, &run->cgroup_fd, &error);
         if (r < 0)
-                return ctl_log_bus_error(&error, r, "cannot move process %d to step %s/%s",
-                                         (int)run->pid, run->session_name, run->step_name);
+                return ctl_log_bus_error(&error, r, "cannot open step %s/%s",
+                                         run->session_name, run->step_name);
 
         return check_interrupted();
 }
 
-/* Lets the child exec and learns whether that worked.  A failed exec is no
- * failure of ours: the child exits 126 or 127 and we pass that on. */
-static int release_child(struct run *run)
+/* Learns whether the exec worked.  A failed exec is no failure of ours:
+ * the child exits 126 or 127 and we pass that on. */
+static void check_exec(struct run *run)
 {
-        char byte = 1;
         ssize_t n;
         int error;
-
-        /* From here on the command may run, and signals are for it. */
-        if (sigprocmask(SIG_SETMASK, &run->saved_mask, NULL) < 0)
-                return log_errno(negative_errno(), "cannot unblock signals");
-
-        /* EPIPE: the held child died, killed by someone else. */
-        if (write(run->release_fd, &byte, 1) != 1)
-                return log_errno(negative_errno(), "cannot release the command's process");
-        closep(&run->release_fd);
-        run->release_fd = -EBADF;
 
         do
                 n = read(run->exec_error_fd, &error, sizeof(error));
@@ -371,7 +358,6 @@ static int release_child(struct run *run)
         else if (n == sizeof(error))
                 fprintf(stderr, "agentcgctl: cannot execute '%s': %s\n", run->cmd[0],
                         strerror(error));
-        return 0;
 }
 
 /* Waits for the child to exit and returns its status the way a shell
@@ -413,39 +399,27 @@ static bool error_is_gone(const sd_bus_error *error)
                                       AGENTCG_ERROR("NoSuchStep"));
 }
 
-/* Ends the step and our own session, reporting any failure but going on:
- * the exit status stays the command's.  Either may be gone already: once
- * its last process exited, systemd removes the scope with its steps. */
+/* Ends the step, reporting a failure but going on: the exit status stays
+ * the command's.  Our own session ends when we exit and leave it empty. */
 static void end_created(sd_bus *bus, struct run *run)
 {
-        _cleanup_(sd_bus_error_free) sd_bus_error step_error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error session_error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        if (run->step_created) {
-                r = ctl_end_step(bus, run->session_name, run->step_name, 0, NULL, &step_error);
-                if (r < 0 && !error_is_gone(&step_error))
-                        ctl_log_bus_error(&step_error, r, "cannot end step %s/%s",
-                                          run->session_name, run->step_name);
-        }
+        if (!run->step_created)
+                return;
 
-        if (run->session_created) {
-                r = ctl_end_session(bus, run->session_name, &session_error);
-                if (r < 0 && !error_is_gone(&session_error))
-                        ctl_log_bus_error(&session_error, r, "cannot end session %s",
-                                          run->session_name);
-        }
+        r = ctl_end_step(bus, run->session_name, run->step_name, 0, NULL, &error);
+        if (r < 0 && !error_is_gone(&error))
+                ctl_log_bus_error(&error, r, "cannot end step %s/%s", run->session_name,
+                                  run->step_name);
 }
 
-/* Everything between fork() and the command running: name the step,
- * create it (and our session), move the child in and release it. */
-static int start_child(sd_bus *bus, struct run *run)
+/* Everything before the command runs: name the step, create it (and our
+ * session), open it and start the command inside it. */
+static int setup(sd_bus *bus, struct run *run)
 {
         int r;
-
-        r = forward_signals_to(run->pid);
-        if (r < 0)
-                return r;
 
         r = make_names(run);
         if (r < 0)
@@ -461,20 +435,34 @@ static int start_child(sd_bus *bus, struct run *run)
         if (r < 0)
                 return r;
 
-        r = add_process(bus, run);
+        return open_step(bus, run);
+}
+
+/* From here on the command runs, and the handled signals are for it. */
+static int start_command(struct run *run)
+{
+        int r;
+
+        r = spawn_in_step(run);
         if (r < 0)
                 return r;
 
-        return release_child(run);
+        r = forward_signals_to(run->pid);
+        if (r < 0)
+                return r;
+
+        if (sigprocmask(SIG_SETMASK, &run->saved_mask, NULL) < 0)
+                return log_errno(negative_errno(), "cannot unblock signals");
+
+        check_exec(run);
+        return 0;
 }
 
-/* The command never ran: kill the held child, end what we created, and
- * report either our failure or the signal that stopped us. */
+/* The command never ran: end what we created, and report either our
+ * failure or the signal that stopped us. */
 static int abort_run(sd_bus *bus, struct run *run)
 {
         block_again();
-        kill(run->pid, SIGKILL);
-        (void)reap_child(run->pid);
         end_created(bus, run);
 
         return received_signal ? 128 + received_signal : EXIT_RUN_FAILED;
@@ -484,7 +472,7 @@ int verb_run(int argc, char **argv)
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(run_done) struct run run = {
-                .release_fd = -EBADF,
+                .cgroup_fd = -EBADF,
                 .exec_error_fd = -EBADF,
         };
         int r, status;
@@ -501,12 +489,12 @@ int verb_run(int argc, char **argv)
         if (r < 0)
                 return EXIT_RUN_FAILED;
 
-        r = spawn_held(&run);
+        r = setup(bus, &run);
         if (r < 0)
-                return EXIT_RUN_FAILED;
+                return abort_run(bus, &run);
 
-        r = start_child(bus, &run);
-        if (r < 0)
+        r = start_command(&run);
+        if (r < 0 && run.pid <= 0)
                 return abort_run(bus, &run);
 
         status = reap_child(run.pid);

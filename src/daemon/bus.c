@@ -181,6 +181,34 @@ static int method_add_process(sd_bus_message *call, void *userdata, sd_bus_error
         return step_add_process(userdata, call, session, step, (pid_t)pid);
 }
 
+static int method_add_pidfd(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        const char *session, *step;
+        int r, pidfd;
+
+        r = read_step_names(call, &session, &step);
+        if (r != 0)
+                return r;
+
+        r = sd_bus_message_read(call, "h", &pidfd);
+        if (r < 0)
+                return r;
+
+        return step_add_pidfd(userdata, call, session, step, pidfd);
+}
+
+static int method_open_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        const char *session, *step;
+        int r;
+
+        r = read_step_names(call, &session, &step);
+        if (r != 0)
+                return r;
+
+        return step_open(userdata, call, session, step);
+}
+
 static int method_end_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
         const char *session, *step;
@@ -374,6 +402,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("s", cgroup), method_create_step, 0),
         SD_BUS_METHOD_WITH_ARGS("AddProcess", SD_BUS_ARGS("s", session, "s", step, "u", pid),
                                 SD_BUS_NO_RESULT, method_add_process, 0),
+        SD_BUS_METHOD_WITH_ARGS("AddProcessByPIDFD",
+                                SD_BUS_ARGS("s", session, "s", step, "h", pidfd),
+                                SD_BUS_NO_RESULT, method_add_pidfd, 0),
+        SD_BUS_METHOD_WITH_ARGS("OpenStep", SD_BUS_ARGS("s", session, "s", step),
+                                SD_BUS_RESULT("h", cgroup_fd), method_open_step, 0),
         SD_BUS_METHOD_WITH_ARGS("EndStep",
                                 SD_BUS_ARGS("s", session, "s", step, "t", grace_usec),
                                 SD_BUS_RESULT("a{sv}", usage), method_end_step, 0),

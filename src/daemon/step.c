@@ -20,7 +20,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -574,6 +576,86 @@ int step_add_process(Manager *m, sd_bus_message *call, const char *session, cons
         if (r == -ESRCH)
                 return reply_refused(call, BUS_ERROR("NoSuchProcess"), "No process with PID %d.",
                                      (int)pid);
+        if (r < 0)
+                return answered(sd_bus_reply_method_errnof(
+                        call, -r, "Cannot move PID %d into step %s/%s: %m", (int)pid, session,
+                        step));
+
+        decision_process_placed(session, step, pid);
+        return answered(sd_bus_reply_method_return(call, NULL));
+}
+
+int step_open(Manager *m, sd_bus_message *call, const char *session, const char *step)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = find_step(m, call, session, step, &dir);
+        if (r != 0)
+                return r;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return answered(sd_bus_reply_method_errnof(
+                        call, errno, "Cannot open step %s/%s: %m", session, step));
+
+        return answered(sd_bus_reply_method_return(call, "h", fd));
+}
+
+/* The PID behind a pidfd, from its fdinfo: -ESRCH once the process has
+ * exited (the kernel then shows -1), -EBADF if the fd is no pidfd. */
+static int pidfd_to_pid(int pidfd, pid_t *ret)
+{
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t size = 0;
+        int pid;
+
+        if (asprintf(&path, "/proc/self/fdinfo/%d", pidfd) < 0)
+                return -ENOMEM;
+
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+
+        while (getline(&line, &size, f) > 0)
+                if (sscanf(line, "Pid:\t%d", &pid) == 1) {
+                        if (pid <= 0)
+                                return -ESRCH;
+                        *ret = pid;
+                        return 0;
+                }
+
+        return -EBADF; /* not a pidfd */
+}
+
+int step_add_pidfd(Manager *m, sd_bus_message *call, const char *session, const char *step,
+                   int pidfd)
+{
+        _cleanup_free_ char *dir = NULL;
+        pid_t pid;
+        int r;
+
+        r = find_step(m, call, session, step, &dir);
+        if (r != 0)
+                return r;
+
+        r = pidfd_to_pid(pidfd, &pid);
+        if (r < 0 || pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                return reply_refused(call, BUS_ERROR("NoSuchProcess"),
+                                     "The file descriptor is not a pidfd of a live process.");
+
+        r = cg_attach(dir, pid);
+
+        /* The PID was read from a live pidfd; if the process died before the
+         * write, the PID could have been reused by the time it was written.
+         * Checking again tells the caller, who can end the step. */
+        if (r >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                r = -ESRCH;
+        if (r == -ESRCH)
+                return reply_refused(call, BUS_ERROR("NoSuchProcess"),
+                                     "The process of the pidfd exited while it was moved.");
         if (r < 0)
                 return answered(sd_bus_reply_method_errnof(
                         call, -r, "Cannot move PID %d into step %s/%s: %m", (int)pid, session,

@@ -18,6 +18,11 @@ int step_create(Manager *m, sd_bus_message *call, const char *session, const cha
                 const StepSettings *settings);
 int step_add_process(Manager *m, sd_bus_message *call, const char *session, const char *step,
                      pid_t pid);
+/* Hands the caller a directory fd of the step's cgroup, for
+ * clone3(CLONE_INTO_CGROUP): the child starts inside the step. */
+int step_open(Manager *m, sd_bus_message *call, const char *session, const char *step);
+int step_add_pidfd(Manager *m, sd_bus_message *call, const char *session, const char *step,
+                   int pidfd);
 int step_end(Manager *m, sd_bus_message *call, const char *session, const char *step,
              uint64_t grace_usec);
 int step_freeze(Manager *m, sd_bus_message *call, const char *session, const char *step,

@@ -29,6 +29,10 @@ assert_match "$(get subtree)" 'cpu.*memory.*pids' "controllers enabled for steps
 
 unit=$(get unit)
 wait_for 15 sh -c "! systemctl is-active --quiet $unit" || fail "$unit still active after run"
+session=${unit#agentcg-}
+session=${session%.scope}
+assert_match "$(journal_field $MID_STEP_ENDED AGENTCG_CPU_USAGE_USEC AGENTCG_SESSION=$session)" \
+	'^[0-9]+$' "journal: usage of run's step"
 assert_eq "$(slice_children)" "" "agentcg.slice empty after run"
 
 # Exit status and output pass through.
