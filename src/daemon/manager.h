@@ -41,6 +41,10 @@ typedef struct Manager {
         Config config;
         Request *requests;
         StepWatch *step_watches;
+        /* Steps that ended on their own, so an EndStep that comes a moment
+         * later still gets their usage; a small ring, newest last. */
+        struct RecentEnd *recent_ends;
+        unsigned recent_next;
 } Manager;
 
 int manager_new(Manager **ret);

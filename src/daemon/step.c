@@ -36,6 +36,16 @@
 #include "step.h"
 #include "util.h"
 
+/* How many auto-ended steps keep their usage for a late EndStep. */
+#define RECENT_ENDS 64
+
+struct RecentEnd {
+        char session[NAME_MAX_LEN + 1];
+        char step[NAME_MAX_LEN + 1];
+        StepUsage usage;
+        bool valid;
+};
+
 struct StepWatch {
         Manager *manager;
         char *session;
@@ -268,6 +278,63 @@ static int refuse_if_busy(Manager *m, sd_bus_message *call, const char *session,
                              step, session);
 }
 
+static void remember_end(Manager *m, const char *session, const char *step,
+                         const StepUsage *u)
+{
+        struct RecentEnd *e;
+
+        if (!m->recent_ends) {
+                m->recent_ends = calloc(RECENT_ENDS, sizeof(*m->recent_ends));
+                if (!m->recent_ends)
+                        return;
+        }
+
+        e = &m->recent_ends[m->recent_next++ % RECENT_ENDS];
+        snprintf(e->session, sizeof(e->session), "%s", session);
+        snprintf(e->step, sizeof(e->step), "%s", step);
+        e->usage = *u;
+        e->valid = true;
+}
+
+/* Takes the usage of a step that ended on its own, if it is still known. */
+static bool take_recent_end(Manager *m, const char *session, const char *step, StepUsage *ret)
+{
+        for (unsigned i = 0; m->recent_ends && i < RECENT_ENDS; i++) {
+                struct RecentEnd *e = &m->recent_ends[i];
+
+                if (e->valid && streq(e->step, step) && streq(e->session, session)) {
+                        *ret = e->usage;
+                        e->valid = false;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* A step whose command exited has usually ended on its own by the time
+ * its runtime calls EndStep; the runtime still gets the usage. */
+static int reply_recent_end(Manager *m, sd_bus_message *call, const char *session,
+                            const char *step)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *dir = NULL;
+        StepUsage u;
+        int r;
+
+        r = step_dir(m, session, step, &dir);
+        if (r < 0)
+                return r;
+        if (access(dir, F_OK) >= 0 || !take_recent_end(m, session, step, &u))
+                return 0;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = step_usage_append(reply, &u);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        return answered(r);
+}
+
 int step_end(Manager *m, sd_bus_message *call, const char *session, const char *step,
              uint64_t grace_usec)
 {
@@ -276,7 +343,9 @@ int step_end(Manager *m, sd_bus_message *call, const char *session, const char *
         Request *req;
         int r;
 
-        r = find_step(m, call, session, step, &dir);
+        r = reply_recent_end(m, call, session, step);
+        if (r == 0)
+                r = find_step(m, call, session, step, &dir);
         if (r == 0)
                 r = refuse_if_busy(m, call, session, step);
         if (r != 0)
@@ -400,6 +469,7 @@ void step_unwatch_all(Manager *m)
 {
         while (m->step_watches)
                 step_watch_free(m->step_watches);
+        m->recent_ends = mfree(m->recent_ends);
 }
 
 /* An empty step ends on its own once it was used; a caller waiting on the
@@ -430,6 +500,8 @@ static void check_step(StepWatch *w, const char *dir)
         k = finish_step(m, session, step, dir, &u);
         if (k < 0)
                 log_warning_errno(k, "Cannot end empty step %s/%s", session, step);
+        else
+                remember_end(m, session, step, &u);
 }
 
 static int on_step_events(sd_event_source *s, const struct inotify_event *ev, void *userdata)
