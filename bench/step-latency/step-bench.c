@@ -3,9 +3,9 @@
  * step-bench: how long one step takes from nothing to a process that ran
  * in it and back to nothing, three ways, side by side in one run:
  *
- *   agentcg  CreateStep, OpenStep, clone3(CLONE_INTO_CGROUP), wait,
- *            EndStep, on one long-lived bus connection, as an agent
- *            runtime would use the daemon;
+ *   agentcg  CreateStep (which returns the step's fd),
+ *            clone3(CLONE_INTO_CGROUP), wait, EndStep, on one long-lived
+ *            bus connection, as an agent runtime would use the daemon;
  *   scope    a transient scope per step, the systemd-run --scope way:
  *            StartTransientUnit adopting a held child, wait for the job,
  *            release the child, wait for it (the scope then goes away on
@@ -74,15 +74,13 @@ static int agentcg_step(sd_bus *bus, const char *session, const char *step)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *cgroup;
         int r, fd;
 
-        r = sd_bus_call_method(bus, DEST, PATH, IFACE, "CreateStep", &error, NULL, "ssa(sv)",
+        r = sd_bus_call_method(bus, DEST, PATH, IFACE, "CreateStep", &error, &reply, "ssa(sv)",
                                session, step, 0);
         if (r >= 0)
-                r = sd_bus_call_method(bus, DEST, PATH, IFACE, "OpenStep", &error, &reply, "ss",
-                                       session, step);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "h", &fd);
+                r = sd_bus_message_read(reply, "sh", &cgroup, &fd);
         if (r >= 0)
                 r = run_child_in(fd);
         if (r >= 0)

@@ -162,11 +162,12 @@ static int append_settings(sd_bus_message *m, const struct ctl_limits *l)
 }
 
 int ctl_create_step(sd_bus *bus, const char *session, const char *step,
-                    const struct ctl_limits *limits, char **ret_cgroup, sd_bus_error *error)
+                    const struct ctl_limits *limits, char **ret_cgroup, int *ret_fd,
+                    sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         const char *cgroup;
-        int r;
+        int r, fd;
 
         r = sd_bus_message_new_method_call(bus, &m, AGENTCG_BUS_NAME, AGENTCG_OBJECT_PATH,
                                            AGENTCG_INTERFACE, "CreateStep");
@@ -181,9 +182,16 @@ int ctl_create_step(sd_bus *bus, const char *session, const char *step,
         if (r < 0)
                 return r;
 
-        r = sd_bus_message_read(reply, "s", &cgroup);
+        r = sd_bus_message_read(reply, "sh", &cgroup, &fd);
         if (r < 0)
                 return r;
+
+        /* The fd belongs to the message; ours must outlive it. */
+        if (ret_fd) {
+                *ret_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (*ret_fd < 0)
+                        return -errno;
+        }
 
         if (ret_cgroup) {
                 *ret_cgroup = strdup(cgroup);
@@ -247,29 +255,6 @@ int ctl_print_usage(sd_bus_message *usage)
                         r = sd_bus_message_exit_container(usage);
         }
         return r < 0 ? r : 0;
-}
-
-int ctl_open_step(sd_bus *bus, const char *session, const char *step, int *ret_fd,
-                  sd_bus_error *error)
-{
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r, fd;
-
-        r = call_manager(bus, "OpenStep", error, &reply, "ss", session, step);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_read(reply, "h", &fd);
-        if (r < 0)
-                return r;
-
-        /* The fd belongs to the message; ours must outlive it. */
-        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-
-        *ret_fd = fd;
-        return 0;
 }
 
 int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,

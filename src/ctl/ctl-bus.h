@@ -56,8 +56,10 @@ int ctl_create_session(sd_bus *bus, const char *name, pid_t pid, char **ret_unit
                        char **ret_cgroup, sd_bus_error *error);
 int ctl_end_session(sd_bus *bus, const char *name, sd_bus_error *error);
 
+/* RET_FD, if not NULL, gets a directory fd of the step's cgroup. */
 int ctl_create_step(sd_bus *bus, const char *session, const char *step,
-                    const struct ctl_limits *limits, char **ret_cgroup, sd_bus_error *error);
+                    const struct ctl_limits *limits, char **ret_cgroup, int *ret_fd,
+                    sd_bus_error *error);
 int ctl_add_process(sd_bus *bus, const char *session, const char *step, pid_t pid,
                     sd_bus_error *error);
 /* RET_USAGE, if not NULL, gets the reply: the step's usage as a{sv}. */
@@ -66,10 +68,6 @@ int ctl_end_step(sd_bus *bus, const char *session, const char *step, uint64_t gr
 
 /* Prints a usage a{sv} as KEY=VALUE lines. */
 int ctl_print_usage(sd_bus_message *usage);
-/* A directory fd of the step's cgroup, for clone3(CLONE_INTO_CGROUP). */
-int ctl_open_step(sd_bus *bus, const char *session, const char *step, int *ret_fd,
-                  sd_bus_error *error);
-
 /* Calls METHOD (FreezeStep, ThawStep, KillStep) on a step. */
 int ctl_step_call(sd_bus *bus, const char *method, const char *session, const char *step,
                   sd_bus_error *error);

@@ -4,7 +4,7 @@
  *
  * The command must not execute a single instruction outside its step, so
  * it is created inside it: the daemon hands us a directory fd of the
- * step's cgroup (OpenStep) and clone3(CLONE_INTO_CGROUP) starts the child
+ * step's cgroup with CreateStep and clone3(CLONE_INTO_CGROUP) starts the child
  * there, with no window in which it runs elsewhere and no PID that could
  * be reused between "which process" and "move it".  A CLOEXEC pipe
  * carries the child's errno back if the exec fails; EOF means it worked.
@@ -320,25 +320,12 @@ static int create_step(sd_bus *bus, struct run *run)
         int r;
 
         r = ctl_create_step(bus, run->session_name, run->step_name, &run->limits, NULL,
-                            &error);
+                            &run->cgroup_fd, &error);
         if (r < 0)
                 return ctl_log_bus_error(&error, r, "cannot create step %s/%s",
                                          run->session_name, run->step_name);
 
         run->step_created = true;
-        return check_interrupted();
-}
-
-static int open_step(sd_bus *bus, struct run *run)
-{
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = ctl_open_step(bus, run->session_name, run->step_name, &run->cgroup_fd, &error);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r, "cannot open step %s/%s",
-                                         run->session_name, run->step_name);
-
         return check_interrupted();
 }
 
@@ -415,8 +402,8 @@ static void end_created(sd_bus *bus, struct run *run)
                                   run->step_name);
 }
 
-/* Everything before the command runs: name the step, create it (and our
- * session), open it and start the command inside it. */
+/* Everything before the command runs: name the step and create it (and
+ * our session); CreateStep hands back the step's directory fd. */
 static int setup(sd_bus *bus, struct run *run)
 {
         int r;
@@ -431,11 +418,7 @@ static int setup(sd_bus *bus, struct run *run)
                         return r;
         }
 
-        r = create_step(bus, run);
-        if (r < 0)
-                return r;
-
-        return open_step(bus, run);
+        return create_step(bus, run);
 }
 
 /* From here on the command runs, and the handled signals are for it. */

@@ -322,7 +322,8 @@ int verb_step_new(int argc, char **argv)
         if (r < 0)
                 return r;
 
-        r = ctl_create_step(bus, argv[optind], argv[optind + 1], &limits, &cgroup, &error);
+        r = ctl_create_step(bus, argv[optind], argv[optind + 1], &limits, &cgroup, NULL,
+                            &error);
         if (r < 0)
                 return ctl_log_bus_error(&error, r, "cannot create step %s/%s", argv[optind],
                                          argv[optind + 1]);

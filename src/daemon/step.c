@@ -591,10 +591,25 @@ int step_watch_all(Manager *m)
         return 0;
 }
 
+/* The fd saves the caller an OpenStep round trip before clone3(); a step
+ * that could not be opened still exists, so the reply then carries
+ * /dev/null's fd, which clone3() refuses, rather than failing the call. */
+static int reply_cgroup_and_fd(sd_bus_message *call, const char *cgroup, int fd)
+{
+        _cleanup_close_ int null = -EBADF;
+
+        if (fd < 0) {
+                null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                fd = null;
+        }
+        return sd_bus_reply_method_return(call, "sh", cgroup, fd);
+}
+
 int step_create(Manager *m, sd_bus_message *call, const char *session, const char *step,
                 const StepSettings *settings)
 {
         _cleanup_free_ char *dir = NULL, *cgroup = NULL;
+        _cleanup_close_ int fd = -EBADF;
         int r;
 
         r = session_exists(m, session);
@@ -630,8 +645,12 @@ int step_create(Manager *m, sd_bus_message *call, const char *session, const cha
                         call, -r, "Cannot set up step %s: %m", cgroup));
         }
 
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                log_warning("Cannot open %s for the caller, sending none: %m", dir);
+
         decision_step_created(session, step, cgroup, settings);
-        return answered(sd_bus_reply_method_return(call, "s", cgroup));
+        return answered(reply_cgroup_and_fd(call, cgroup, fd));
 }
 
 int step_add_process(Manager *m, sd_bus_message *call, const char *session, const char *step,
