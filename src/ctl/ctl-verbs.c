@@ -65,6 +65,11 @@ static int tree_load_steps(sd_bus *bus, const char *session, struct ctl_list *re
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
+        /* A unit placed in agentcg.slice without the API is listed under its
+         * unit name, which has a '.'; it has no steps. */
+        if (strchr(session, '.'))
+                return 0;
+
         r = ctl_list_steps(bus, session, ret, &error);
         if (r >= 0)
                 return 0;

@@ -17,6 +17,7 @@
 #include "cgroup-util.h"
 #include "config.h"
 #include "decision.h"
+#include "discover.h"
 #include "log.h"
 #include "names.h"
 #include "request.h"
@@ -296,10 +297,14 @@ static int reply_list(sd_bus_message *call, char **children, const char *parent_
         return answered(sd_bus_send(NULL, reply, NULL));
 }
 
+/* Sessions by their name; units placed in the slice without the API by
+ * their unit name, which no session name can be (it has a '.'). */
 static const char *session_name_of(const char *child, char buf[static 128])
 {
         _cleanup_free_ char *name = NULL;
 
+        if (discover_is_foreign(child))
+                return child;
         if (session_name_from_unit(child, &name) < 0 || strlen(name) >= 128)
                 return NULL;
         return strcpy(buf, name);

@@ -181,3 +181,22 @@ void decision_config_rejected(const char *error, bool reload)
                               NULL),
               "config-rejected");
 }
+
+void decision_unit_discovered(const char *unit, const char *class)
+{
+        check(sd_journal_send("MESSAGE_ID=" MID_UNIT_DISCOVERED, "PRIORITY=%i", LOG_INFO,
+                              "MESSAGE=Unit %s appeared in agentcg.slice without the API; "
+                              "governing it with class %s.",
+                              unit, class, "AGENTCG_UNIT=%s", unit, "AGENTCG_CLASS=%s", class,
+                              NULL),
+              "unit-discovered");
+}
+
+void decision_unit_gone(const char *unit)
+{
+        check(sd_journal_send("MESSAGE_ID=" MID_UNIT_GONE, "PRIORITY=%i", LOG_INFO,
+                              "MESSAGE=Unit %s left agentcg.slice; systemd's own entry for it "
+                              "says what it used.",
+                              unit, "AGENTCG_UNIT=%s", unit, NULL),
+              "unit-gone");
+}

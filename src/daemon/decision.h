@@ -28,6 +28,8 @@
 #define MID_STEP_KILLED "6a0a01a0bebf4bfa9aa9f783f962421e"
 #define MID_CONFIG_LOADED "6e92ac6d559c4d27aa79fcdf971f4ccd"
 #define MID_CONFIG_REJECTED "227da1fb6a894c49941d48da508ad81c"
+#define MID_UNIT_DISCOVERED "6254ff86b5364951ac0f203840fe64c5"
+#define MID_UNIT_GONE "3eaabd965c484249a057e9eb56351c8d"
 
 void decision_scheduler_attached(const char *ops, uint64_t load_usec);
 void decision_cgroup_only(const char *reason);
@@ -43,5 +45,7 @@ void decision_step_frozen(const char *session, const char *step, bool frozen);
 void decision_step_killed(const char *session, const char *step);
 void decision_config_loaded(bool reload);
 void decision_config_rejected(const char *error, bool reload);
+void decision_unit_discovered(const char *unit, const char *class);
+void decision_unit_gone(const char *unit);
 void decision_request_refused(const char *method, const char *sender, const char *error,
                               const char *message);

@@ -11,6 +11,7 @@
 
 #include "bus.h"
 #include "decision.h"
+#include "discover.h"
 #include "log.h"
 #include "manager.h"
 #include "names.h"
@@ -223,6 +224,10 @@ int manager_start(Manager *m)
         r = step_watch_all(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch existing steps");
+
+        r = discover_start(m);
+        if (r < 0)
+                return r;
 
         r = bus_publish(m);
         if (r < 0)
