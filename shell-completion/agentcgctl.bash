@@ -10,7 +10,7 @@ _agentcgctl_steps() {
 }
 
 _agentcgctl() {
-	local cur prev verb i
+	local cur prev verb="" i
 	local verbs="status list session-new session-end step-new step-add step-end freeze thaw kill run"
 	local limits="--class --cpu-weight --cpu-max --memory-high --memory-max --tasks-max"
 	COMPREPLY=()
