@@ -36,7 +36,7 @@ _agentcgctl() {
 	esac
 
 	if [ -z "$verb" ]; then
-		COMPREPLY=($(compgen -W "$verbs --help --version --no-ask-password" -- "$cur"))
+		COMPREPLY=($(compgen -W "$verbs --help --version --no-ask-password --json" -- "$cur"))
 		return
 	fi
 
@@ -55,6 +55,7 @@ _agentcgctl() {
 	run) COMPREPLY=($(compgen -W "$limits --session --step --" -- "$cur")) ;;
 	step-end) [[ "$cur" == -* ]] && COMPREPLY=($(compgen -W "--grace" -- "$cur")) ;;
 	session-new) [[ "$cur" == -* ]] && COMPREPLY=($(compgen -W "--pid" -- "$cur")) ;;
+	list | status) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
 	esac
 	[ ${#COMPREPLY[@]} -gt 0 ] && return
 

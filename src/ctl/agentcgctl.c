@@ -61,6 +61,8 @@ static const struct verb *find_verb(const char *name)
         return NULL;
 }
 
+bool arg_json = false;
+
 static void help(void)
 {
         printf("agentcgctl [--no-ask-password] VERB ...\n\n"
@@ -75,6 +77,7 @@ static void help(void)
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
                "     --no-ask-password  Do not let calls wait for interactive authorization\n"
+               "     --json             list, status: print JSON\n"
                "     --pid PID          session-new: the process the session adopts\n"
                "     --session S        run: use the existing session S\n"
                "     --step NAME        run: name of the step to create\n"
@@ -190,6 +193,9 @@ int ctl_parse_option(int c, char **argv, struct ctl_limits *limits)
         case 'h':
                 help();
                 return 0;
+        case ARG_JSON:
+                arg_json = true;
+                return 1;
         case ARG_NO_ASK_PASSWORD:
                 arg_ask_password = false;
                 return 1;

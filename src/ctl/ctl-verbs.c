@@ -145,6 +145,50 @@ static void tree_print(const struct tree *t, int indent)
         }
 }
 
+/* JSON strings: names are plain, but a unit placed in the slice without
+ * the API may carry systemd's \x escapes, and control characters must
+ * never reach a parser raw. */
+static void json_string(const char *s)
+{
+        putchar('"');
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+
+                if (c == '"' || c == '\\')
+                        printf("\\%c", c);
+                else if (c < 0x20)
+                        printf("\\u%04x", c);
+                else
+                        putchar(c);
+        }
+        putchar('"');
+}
+
+static void json_entry(const struct ctl_entry *e)
+{
+        printf("{\"name\":");
+        json_string(e->name);
+        printf(",\"cgroup\":");
+        json_string(e->cgroup);
+}
+
+static void tree_print_json(const struct tree *t)
+{
+        printf("\"sessions\":[");
+        for (size_t i = 0; i < t->sessions.n; i++) {
+                printf(i ? "," : "");
+                json_entry(&t->sessions.entries[i]);
+                printf(",\"steps\":[");
+                for (size_t j = 0; j < t->steps[i].n; j++) {
+                        printf(j ? "," : "");
+                        json_entry(&t->steps[i].entries[j]);
+                        putchar('}');
+                }
+                printf("]}");
+        }
+        putchar(']');
+}
+
 int verb_list(int argc, char **argv)
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -165,7 +209,12 @@ int verb_list(int argc, char **argv)
         if (r < 0)
                 return r;
 
-        tree_print(&t, 0);
+        if (arg_json) {
+                putchar('{');
+                tree_print_json(&t);
+                printf("}\n");
+        } else
+                tree_print(&t, 0);
         return 0;
 }
 
@@ -206,6 +255,17 @@ int verb_status(int argc, char **argv)
         r = tree_load(bus, &t);
         if (r < 0)
                 return r;
+
+        if (arg_json) {
+                printf("{\"version\":");
+                json_string(version);
+                printf(",\"scheduler\":");
+                json_string(scheduler);
+                putchar(',');
+                tree_print_json(&t);
+                printf("}\n");
+                return 0;
+        }
 
         printf("Version:   %s\n"
                "Scheduler: %s\n"

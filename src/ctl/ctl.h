@@ -7,6 +7,7 @@
 #pragma once
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Exit status for a failure of agentcgctl itself, as opposed to one of the
@@ -26,11 +27,13 @@ enum {
         ARG_MEMORY_HIGH,
         ARG_TASKS_MAX,
         ARG_GRACE,
+        ARG_JSON,
 };
 
 #define CTL_COMMON_OPTIONS                                                     \
         { "help", no_argument, NULL, 'h' },                                    \
-        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD }
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },        \
+        { "json", no_argument, NULL, ARG_JSON }
 
 #define CTL_LIMIT_OPTIONS                                                      \
         { "class", required_argument, NULL, ARG_CLASS },                       \
@@ -50,6 +53,9 @@ struct ctl_limits {
         uint64_t memory_max;
         uint64_t tasks_max;
 };
+
+/* Set by --json: list and status print JSON instead of aligned text. */
+extern bool arg_json;
 
 /* Handles an option character C from getopt_long() that the verb itself
  * does not know: the common options, the limit options if LIMITS is

@@ -68,6 +68,9 @@ agentcgctl step-add demo idle "$worker"
 assert_eq "$(cut -d: -f3 /proc/$worker/cgroup)" /agentcg.slice/agentcg-demo.scope/idle \
 	"cgroup of a process added to a step"
 agentcgctl list | grep -q 'idle' || fail "agentcgctl list does not show step idle"
+assert_eq "$(agentcgctl list --json | jq -r '.sessions[] | select(.name == "demo") | .steps[] | select(.name == "idle") | .cgroup')" \
+	/agentcg.slice/agentcg-demo.scope/idle "cgroup of step idle in list --json"
+assert_eq "$(agentcgctl --json status | jq -r .scheduler)" agentcg "scheduler in status --json"
 usage=$(agentcgctl step-end demo idle)
 echo "$usage"
 assert_eq "$(sed -n 's/^Killed=//p' <<<"$usage")" yes "Killed in step-end's usage"
