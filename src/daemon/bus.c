@@ -428,6 +428,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("a(ss)", steps), method_list_steps,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, 0),
+        SD_BUS_SIGNAL_WITH_ARGS("SessionNew", SD_BUS_ARGS("s", session), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("SessionRemoved", SD_BUS_ARGS("s", session), 0),
         SD_BUS_SIGNAL_WITH_ARGS("StepEnded",
                                 SD_BUS_ARGS("s", session, "s", step, "a{sv}", usage), 0),
         SD_BUS_VTABLE_END,

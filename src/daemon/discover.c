@@ -6,6 +6,9 @@
  * or leaves, whoever started it, without listening to every unit change
  * on the system bus.
  *
+ * The same watch tells when one of the daemon's own sessions is gone,
+ * whichever way it ended.
+ *
  * A foreign unit is governed by the default class: its limits are set
  * with SetUnitProperties (runtime only), because its cgroup belongs to
  * systemd and the daemon never writes there itself.  Its own sessions
@@ -20,6 +23,7 @@
 #include "decision.h"
 #include "discover.h"
 #include "log.h"
+#include "session.h"
 #include "util.h"
 
 bool discover_is_foreign(const char *name)
@@ -97,13 +101,33 @@ static int govern(Manager *m, const char *unit)
         return 0;
 }
 
+/* A session's scope cgroup is gone: ended through the API, by its last
+ * process exiting, or by someone stopping the unit.  This is the one place
+ * that sees all three. */
+static void session_gone(Manager *m, const char *unit)
+{
+        _cleanup_free_ char *name = NULL;
+
+        if (session_name_from_unit(unit, &name) < 0)
+                return;
+
+        decision_session_ended(name, unit, "ended");
+        emit_session_signal(m, "SessionRemoved", name);
+}
+
 static int on_slice_event(sd_event_source *s, const struct inotify_event *ev, void *userdata)
 {
         Manager *m = userdata;
         int r;
 
-        if (!(ev->mask & IN_ISDIR) || ev->len == 0 || !discover_is_foreign(ev->name))
+        if (!(ev->mask & IN_ISDIR) || ev->len == 0)
                 return 0;
+
+        if (!discover_is_foreign(ev->name)) {
+                if (ev->mask & IN_DELETE)
+                        session_gone(m, ev->name);
+                return 0;
+        }
 
         if (ev->mask & IN_CREATE) {
                 r = govern(m, ev->name);

@@ -100,6 +100,15 @@ static int move_to_supervisor(const char *dir)
         return -EBUSY;
 }
 
+void emit_session_signal(Manager *m, const char *member, const char *session)
+{
+        int r;
+
+        r = sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, member, "s", session);
+        if (r < 0)
+                log_warning_errno(r, "Failed to send %s for %s, ignoring", member, session);
+}
+
 static void reply_created(Request *r)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -117,6 +126,7 @@ static void reply_created(Request *r)
         }
 
         decision_session_created(r->session, r->unit, cgroup, r->pid);
+        emit_session_signal(r->manager, "SessionNew", r->session);
         request_reply(r, reply);
 }
 
@@ -185,7 +195,8 @@ static void on_scope_stopped(Request *r, const char *result)
                 return;
         }
 
-        decision_session_ended(r->session, r->unit, result);
+        /* The decision is logged when the scope's cgroup goes (discover.c),
+         * which happens however the session ends. */
         request_reply(r, NULL);
 }
 

@@ -15,3 +15,6 @@
 int session_create(Manager *m, sd_bus_message *call, const char *name, pid_t pid);
 int session_end(Manager *m, sd_bus_message *call, const char *name);
 int session_exists(const Manager *m, const char *name);
+
+/* SessionNew or SessionRemoved. */
+void emit_session_signal(Manager *m, const char *member, const char *session);

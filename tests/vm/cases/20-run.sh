@@ -31,6 +31,9 @@ unit=$(get unit)
 wait_for 15 sh -c "! systemctl is-active --quiet $unit" || fail "$unit still active after run"
 session=${unit#agentcg-}
 session=${session%.scope}
+wait_for 10 sh -c "journalctl -b -u agentcgroupd -o json MESSAGE_ID=$MID_SESSION_ENDED AGENTCG_SESSION=$session | grep -q ." ||
+	fail "no session-ended entry for $session, which ended with agentcgctl run"
+note "ok: run's session ended and was logged"
 assert_match "$(journal_field $MID_STEP_ENDED AGENTCG_CPU_USAGE_USEC AGENTCG_SESSION=$session)" \
 	'^[0-9]+$' "journal: usage of run's step"
 assert_eq "$(slice_children)" "" "agentcg.slice empty after run"
@@ -94,6 +97,8 @@ assert_eq "$(journal_field $MID_STEP_ENDED AGENTCG_KILLED AGENTCG_STEP=idle)" 1 
 	"journal: step idle ended with a kill"
 assert_eq "$(journal_field $MID_SESSION_CREATED AGENTCG_PID AGENTCG_SESSION=demo)" "$holder" \
 	"journal: PID adopted by session demo"
+wait_for 10 sh -c "journalctl -b -u agentcgroupd -o json MESSAGE_ID=$MID_SESSION_ENDED AGENTCG_SESSION=demo | grep -q ." ||
+	fail "no session-ended entry for demo"
 assert_eq "$(journal_field $MID_SESSION_ENDED AGENTCG_UNIT AGENTCG_SESSION=demo)" \
 	agentcg-demo.scope "journal: session demo ended"
 
