@@ -86,6 +86,7 @@ void config_defaults(Config *c)
 {
         *c = (Config){
                 .default_class = CLASS_BATCH,
+                .scheduler = true,
                 .max_sessions_per_user = 16,
                 .max_steps_per_user = 256,
                 .max_memory_per_user = CGROUP_LIMIT_MAX,
@@ -315,6 +316,7 @@ typedef struct Key {
 
 static const Key manager_keys[] = {
         { "DefaultClass", value_class, FIELD(Config, default_class) },
+        { "Scheduler", value_boolean, FIELD(Config, scheduler) },
         { "MaxSessionsPerUser", value_count,
           FIELD(Config, max_sessions_per_user) },
         { "MaxStepsPerUser", value_count, FIELD(Config, max_steps_per_user) },

@@ -69,6 +69,7 @@ typedef struct ClassConfig {
 
 typedef struct Config {
         Class default_class;
+        bool scheduler; /* load the sched_ext scheduler at start */
         uint64_t max_sessions_per_user;
         uint64_t max_steps_per_user;
         uint64_t max_memory_per_user;

@@ -138,6 +138,11 @@ static void attach_scheduler(Manager *m)
         uint64_t start = 0, end = 0;
         int r;
 
+        if (!m->config.scheduler) {
+                decision_cgroup_only("Scheduler=no in agentcg.conf");
+                return;
+        }
+
         if (!scheduler_supported()) {
                 decision_cgroup_only("the running kernel has no sched_ext "
                                      "(/sys/kernel/sched_ext is missing)");

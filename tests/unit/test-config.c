@@ -538,7 +538,7 @@ static void test_example(const char *path)
         CHECK(fflush(out) == 0);
 
         config_defaults(&d);
-        CHECK(keys == 4 + 9 * _CLASS_MAX);
+        CHECK(keys == 5 + 9 * _CLASS_MAX);
         CHECK(load_text(text, &c, &error) == 0);
         CHECK(config_equal(&c, &d));
         if (error)
