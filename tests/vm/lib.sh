@@ -58,8 +58,11 @@ ext_enabled() {
 	awk '$1 == "ext.enabled" { print $3 }' "/proc/$1/sched"
 }
 
+# A restart, not a start: a case must not inherit a daemon (or its
+# configuration) that an earlier case left running.
 start_daemon() {
-	systemctl start agentcgroupd.service
+	systemctl reset-failed agentcgroupd.service 2>/dev/null || true
+	systemctl restart agentcgroupd.service
 	assert_eq "$(systemctl is-active agentcgroupd.service)" active "agentcgroupd active"
 }
 

@@ -9,6 +9,7 @@
 
 STEPS=${STEPS:-100}
 CYCLES=${CYCLES:-100}
+KILLS=${KILLS:-8}
 
 start_daemon
 sleep 3600 &
@@ -79,9 +80,13 @@ churn() {
 }
 churn &
 churner=$!
+# Kill only a daemon that is up and has had a few seconds of work, so the
+# churn makes progress (loading the scheduler takes seconds under TCG)
+# and systemd's start rate limit is never what stops it.
 kills=0
-while kill -0 "$churner" 2>/dev/null; do
-	sleep 3
+while kill -0 "$churner" 2>/dev/null && [ "$kills" -lt "$KILLS" ]; do
+	wait_for 60 systemctl is-active --quiet agentcgroupd.service || break
+	sleep 4
 	systemctl kill -s KILL agentcgroupd.service 2>/dev/null && kills=$((kills + 1))
 done
 wait "$churner" || fail "the churn client gave up"

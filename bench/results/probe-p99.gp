@@ -1,0 +1,13 @@
+set terminal svg size 760,420 dynamic font "sans,11" background "white"
+set termoption noenhanced
+set output 'probe-p99.svg'
+set title "Interactive probe: wake-up lateness p99"
+set grid ytics lc rgb "#dddddd"
+set key top left
+set ylabel "ms (median over repetitions, 95 % CI)"
+set yrange [0:*]
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.6 border -1
+set boxwidth 0.9
+plot 'probe-p99.dat' using 2:3:4:xtic(1) title 'alone', 'probe-p99.dat' using 5:6:7:xtic(1) title 'noisy'
