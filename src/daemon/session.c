@@ -46,6 +46,19 @@ int session_exists(const Manager *m, const char *name)
         return errno == ENOENT ? 0 : negative_errno();
 }
 
+int session_require(const Manager *m, sd_bus_message *call, const char *name)
+{
+        int r;
+
+        r = session_exists(m, name);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return reply_refused(call, BUS_ERROR("NoSuchSession"), "No session '%s'.",
+                                     name);
+        return 0;
+}
+
 /* Stops a scope whose setup failed; nobody waits for this job. */
 static void abandon_scope(Manager *m, const char *unit)
 {
@@ -205,12 +218,9 @@ int session_end(Manager *m, sd_bus_message *call, const char *name)
         Request *req;
         int r;
 
-        r = session_exists(m, name);
-        if (r < 0)
+        r = session_require(m, call, name);
+        if (r != 0)
                 return r;
-        if (r == 0)
-                return reply_refused(call, BUS_ERROR("NoSuchSession"), "No session '%s'.",
-                                     name);
 
         r = request_new(m, call, &req);
         if (r < 0)

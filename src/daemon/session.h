@@ -16,5 +16,9 @@ int session_create(Manager *m, sd_bus_message *call, const char *name, pid_t pid
 int session_end(Manager *m, sd_bus_message *call, const char *name);
 int session_exists(const Manager *m, const char *name);
 
+/* 0 if the session exists; otherwise refuses CALL with NoSuchSession and
+ * returns 1 (negative errno on failure), like a method handler. */
+int session_require(const Manager *m, sd_bus_message *call, const char *name);
+
 /* SessionNew or SessionRemoved. */
 void emit_session_signal(Manager *m, const char *member, const char *session);

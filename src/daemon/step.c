@@ -71,12 +71,9 @@ static int find_step(Manager *m, sd_bus_message *call, const char *session, cons
         _cleanup_free_ char *dir = NULL;
         int r;
 
-        r = session_exists(m, session);
-        if (r < 0)
+        r = session_require(m, call, session);
+        if (r != 0)
                 return r;
-        if (r == 0)
-                return reply_refused(call, BUS_ERROR("NoSuchSession"), "No session '%s'.",
-                                     session);
 
         r = step_dir(m, session, step, &dir);
         if (r < 0)
@@ -612,12 +609,9 @@ int step_create(Manager *m, sd_bus_message *call, const char *session, const cha
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        r = session_exists(m, session);
-        if (r < 0)
+        r = session_require(m, call, session);
+        if (r != 0)
                 return r;
-        if (r == 0)
-                return reply_refused(call, BUS_ERROR("NoSuchSession"), "No session '%s'.",
-                                     session);
 
         r = step_dir(m, session, step, &dir);
         if (r >= 0)
