@@ -7,7 +7,7 @@
  * with its file descriptors: the kernel never keeps a scheduler whose
  * manager is gone.
  *
- * libbpf's chatter goes to stderr at debug level.  When the verifier
+ * libbpf's warnings go to stderr; its debug chatter is dropped.  When the verifier
  * rejects a program, its log is what the operator needs, so libbpf is
  * given a buffer of ours to write it to and we log it at error level.
  */
@@ -48,8 +48,14 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
         char line[1024];
 
+        /* Its debug output runs to a hundred thousand lines per load;
+         * warnings are what an operator needs, and the verifier log is
+         * collected separately. */
+        if (level == LIBBPF_DEBUG)
+                return 0;
+
         vsnprintf(line, sizeof(line), fmt, ap);
-        log_lines(SD_DEBUG "libbpf: ", line);
+        log_lines(level == LIBBPF_WARN ? SD_WARNING "libbpf: " : SD_INFO "libbpf: ", line);
         return 0;
 }
 
