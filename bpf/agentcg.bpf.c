@@ -1,26 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * agentcg's CPU data plane: a sched_ext scheduler that shares the CPUs
- * between cgroups in proportion to their cpu.weight, however many tasks
+ * between cgroups by their cpu.weight, hierarchically, however many tasks
  * each of them runs.  "Cgroup" here means the cgroup whose cpu controller
  * governs a task (scx_bpf_task_cgroup()): the task's own cgroup, or the
  * nearest ancestor that has the cpu controller enabled.
  *
- * The algorithm is start-time fair queueing with one clock per cgroup, an
- * idea scx_flatcg also builds on (it orders cgroups, then their tasks; we
- * tag tasks with their cgroup's clock and keep a single queue):
+ * Shares.  The hierarchy is flattened into one number per cgroup, its
+ * share of the machine (the scx_flatcg idea): the root has all of it, and
+ * an active cgroup has its parent's share times its weight over the sum
+ * of the weights of its parent's active children.  A cgroup is active
+ * while it has a runnable task or an active child, so a session's weight
+ * bounds its steps together, and an idle sibling takes nothing.  A cgroup
+ * that has tasks of its own as well as children (the root, in practice)
+ * lets its tasks compete as one more child of weight OWN_WEIGHT.  Every
+ * activation, deactivation and weight change walks from the cgroup up to
+ * the root, adjusting each ancestor's sum under its lock, and bumps a
+ * generation counter; a cgroup recomputes its share (top-down, reusing
+ * ancestors already computed in this generation) only when it is next
+ * charged with a stale generation.  The walks are bounded by MAX_DEPTH.
+ *
+ * Time.  The algorithm is start-time fair queueing with one clock per
+ * cgroup, which scx_flatcg also builds on (it orders cgroups, then their
+ * tasks; we tag tasks with their cgroup's clock and keep a single queue):
  *
  *  - Every cgroup has a virtual time.  When one of its tasks stops
  *    running after t ns of CPU, the cgroup's virtual time advances by
- *    t * 100 / weight: a weight-300 cgroup's clock runs at a third of the
- *    speed of a weight-100 one's.  CPU time is read from the task's
- *    se.sum_exec_runtime, the same clock cpu.stat reports.
+ *    t / share: a cgroup with a third of the machine has a clock that runs
+ *    three times as fast as real time, one with all of it in real time.
+ *    CPU time is read from the task's se.sum_exec_runtime, the same clock
+ *    cpu.stat reports.
  *
  *  - A task that becomes runnable is queued on one shared dispatch queue
  *    (DSQ), keyed by its cgroup's virtual time at that moment, and a CPU
  *    that needs work takes the smallest key.  The cgroup that is behind
  *    runs until it catches up, so all busy cgroups' clocks advance
- *    together, which is CPU time in proportion to weight.  Tasks of one
+ *    together, which is CPU time in proportion to share.  Tasks of one
  *    cgroup share its clock, so ten tasks get what one task would.
  *
  *  - vtime_now is the largest key any task started running with (the
@@ -29,12 +44,13 @@
  *    up to at most one slice of its own CPU time behind vtime_now.  An idle
  *    cgroup thus wakes with at most one slice of credit, and a crowd of
  *    cgroups waking at once each get at most one slice ahead of the busy
- *    ones.  Busy cgroups are left alone up to a much looser bound
- *    (busy_lag_ns): with several CPUs, vtime_now runs somewhat ahead of
- *    any one busy cgroup, and holding them to one slice would take time
- *    they are owed.  The loose bound still stops a cgroup that runs fewer
- *    tasks than there are CPUs, and so cannot use its whole share, from
- *    banking the rest and later taking every CPU for as long.
+ *    ones.  Busy cgroups are left alone up to a much looser bound,
+ *    busy_lag_ns of their own CPU time: with several CPUs, vtime_now runs
+ *    somewhat ahead of any one busy cgroup, and holding them to one slice
+ *    would take time they are owed.  The loose bound still stops a cgroup
+ *    that runs fewer tasks than there are CPUs, and so cannot use its
+ *    whole share, from banking the rest and later taking every CPU for as
+ *    long.
  *
  *  - sched_ext calls ops.dispatch() at the end of a slice before it puts
  *    the running task back in the queue.  Pulling the queue's head right
@@ -48,11 +64,55 @@
  *    finds an idle CPU goes straight to that CPU's local DSQ: nobody
  *    competes for an idle CPU, so there is nothing to be fair about.
  *
- * What it does not do yet: weights are flat (every cgroup competes with
- * every other, not only with its siblings, so the weight of a parent does
- * not bound its children); within a cgroup, tasks take turns and their
- * nice values are ignored; there is no cpu.max; and the single shared DSQ
- * is one lock for all CPUs, which suits small machines only.
+ * cpu.max.  With sched_ext in charge the kernel's bandwidth control does
+ * not apply, so the scheduler enforces quota, period and burst itself
+ * (from ops.cgroup_init() and ops.cgroup_set_bandwidth()):
+ *
+ *  - A cgroup with a quota has a budget of CPU time.  Every charge takes
+ *    the CPU time from the budget of the cgroup and of each ancestor with
+ *    a quota, so a child is capped by the smallest limit above it too.
+ *    While some cgroup has a quota, ops.tick() charges the running task
+ *    every tick, so a budget is noticed empty within a tick.
+ *
+ *  - A cgroup whose budget is empty is throttled, and so is everything
+ *    below it.  Its tasks are set aside in its own DSQ (one per cgroup,
+ *    with the cgroup id as DSQ id): ops.enqueue() puts them there,
+ *    dispatch() refuses to renew a throttled task's slice and moves
+ *    throttled tasks it meets in the shared DSQ there, and ops.tick() ends
+ *    the slice of a running one.  SCX_OPS_ENQ_LAST makes the kernel hand
+ *    a CPU's last task to ops.enqueue() instead of running it on.
+ *
+ *  - Each limited cgroup has a period timer (a bpf_timer in a hash map
+ *    keyed by cgroup id; local storage cannot hold timers).  At the end of
+ *    a period the budget grows by the quota, up to quota + burst, so up to
+ *    the burst of unused quota carries over; a throttled cgroup whose
+ *    budget is above zero again is released, and its DSQ is moved back to
+ *    the shared DSQ with fresh keys (a task still throttled by another
+ *    ancestor moves to that one's DSQ instead), kicking idle CPUs.  CPU
+ *    used past an empty budget, at most a tick per CPU, is debt paid from
+ *    the next refill, so the long-run rate is exact.
+ *
+ *  - As in CFS, the timer runs only while it has work: the first charge
+ *    after an idle spell arms it, which also starts the period then, and
+ *    it stops after a whole period without use once the budget is full.
+ *    Periods are kept on a grid (absolute expiry), so a late timer does
+ *    not stretch the following ones.
+ *
+ *  - A throttled cgroup stays active for the shares: the others' clocks
+ *    then run faster, but fair queueing only compares clocks, so the CPU
+ *    it cannot use goes to the others in proportion to their shares.
+ *
+ * Per-cgroup cpu.max counters (periods, throttles, throttled time) are
+ * mirrored at every period end into the cgrp_stats map, keyed by cgroup
+ * id, for the daemon.
+ *
+ * What it does not do yet: within a cgroup, tasks take turns and their
+ * nice values are ignored; a task the scheduler queued just before its
+ * cgroup's throttle was lifted may wait one more period; cgroups deeper
+ * than MAX_DEPTH are refused, and cpu.max limits beyond
+ * AGENTCG_MAX_BW_CGROUPS cgroups are ignored (counted in the stats); and
+ * the single shared DSQ is one lock for all CPUs, which suits small
+ * machines only.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -62,12 +122,27 @@
 
 char _license[] SEC("license") = "GPL";
 
+#define E2BIG 7
 #define ENOMEM 12
+
+#define CLOCK_MONOTONIC 1
 
 /* The dispatch queue all waiting tasks share, ordered by key. */
 #define SHARED_DSQ 0
 
 #define WEIGHT_DEFAULT 100
+
+/* The weight a cgroup's own tasks have against its child cgroups. */
+#define OWN_WEIGHT WEIGHT_DEFAULT
+
+/* Shares are fixed-point fractions of the machine. */
+#define HWEIGHT_ONE (1ULL << 20)
+
+/* Deepest cgroup level the hierarchy walks handle (the root is 0). */
+#define MAX_DEPTH 32
+
+/* cpu.max of "max" arrives as U64_MAX; anything this large is no limit. */
+#define QUOTA_US_UNLIMITED (1ULL << 40)
 
 _Static_assert(AGENTCG_OPS_SWITCH_PARTIAL == SCX_OPS_SWITCH_PARTIAL,
                "agentcg.h disagrees with the kernel on SCX_OPS_SWITCH_PARTIAL");
@@ -89,20 +164,61 @@ _Static_assert(AGENTCG_OPS_SWITCH_PARTIAL == SCX_OPS_SWITCH_PARTIAL,
                 scx_bpf_error_bstr(___fmt, ___args, sizeof(___args));          \
         })
 
+/*
+ * The iterator of the innermost enclosing bpf_for_each() (libbpf's macro
+ * names it ___it), which the kfuncs moving a task out of a DSQ want.
+ */
+#define DSQ_ITER (&___it)
+
 /* Tunables the loader may set before load (__u64 keeps the skeleton's
- * types within <linux/types.h>).  busy_lag_ns is in virtual time, where
- * a weight-100 cgroup's clock runs at the speed of real time. */
+ * types within <linux/types.h>).  busy_lag_ns is in a cgroup's own CPU
+ * time, like slice_ns. */
 const volatile __u64 slice_ns = 5ULL * 1000 * 1000;
 const volatile __u64 busy_lag_ns = 100ULL * 1000 * 1000;
 const volatile bool partial; /* the loader mirrors it in ops.flags */
 
 __u64 vtime_now;
+__u64 hweight_gen = 1; /* bumped whenever a share may have changed */
+__u32 nr_limited;      /* cgroups with a cpu.max quota */
 struct agentcg_exit_info exit_info;
 
+/*
+ * The activity fields are signed: a cgroup's activation and deactivation
+ * may reach its parent in either order, and a count that dips below zero
+ * for a moment still ends where it should.
+ */
 struct cgrp_ctx {
         u64 vtime;
         u32 weight;
         u32 nr_runnable; /* its tasks between ops.runnable and ops.quiescent */
+
+        struct bpf_spin_lock lock; /* guards the three fields below */
+        s32 nr_active;             /* active children, +1 while it has tasks */
+        s32 child_wsum;            /* their weights, +OWN_WEIGHT for its tasks */
+        s32 contrib;               /* what it added to its parent's child_wsum */
+
+        u64 share_gen; /* the hweight_gen hweight and share were computed at */
+        u64 hweight;   /* its share of the machine, HWEIGHT_ONE for all of it */
+        u64 share;     /* the part of hweight its own tasks compete for */
+        bool bw_path;  /* it or an ancestor has a quota (as of share_gen) */
+
+        u64 id;         /* its cgroup id, which is also its DSQ's */
+        u64 quota_ns;   /* cpu.max per period; 0 without a limit */
+        u64 period_ns;
+        u64 burst_ns;   /* cpu.max.burst: unused quota it may save */
+        s64 budget;     /* CPU time it may still use this period */
+        u64 period_end; /* when its timer fires next, if it is armed */
+        u32 timer_armed;
+        u32 used;       /* it was charged since the latest period end */
+        u32 throttled;  /* out of budget: its tasks wait in its DSQ */
+        u64 throttled_at;
+        u64 nr_periods;
+        u64 nr_throttled;
+        u64 throttled_ns;
+};
+
+struct bw_timer {
+        struct bpf_timer timer;
 };
 
 struct task_ctx {
@@ -125,6 +241,21 @@ struct {
         __type(key, int);
         __type(value, struct task_ctx);
 } task_ctxs SEC(".maps");
+
+/* One period timer per cgroup with a quota, keyed by cgroup id. */
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, AGENTCG_MAX_BW_CGROUPS);
+        __type(key, u64);
+        __type(value, struct bw_timer);
+} bw_timers SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, AGENTCG_MAX_BW_CGROUPS);
+        __type(key, u64);
+        __type(value, struct agentcg_cgroup_stats);
+} cgrp_stats SEC(".maps");
 
 struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -163,6 +294,12 @@ static u32 weight_sane(u32 weight)
         return weight ? weight : WEIGHT_DEFAULT;
 }
 
+/* @t ns of CPU time of a cgroup with @share, in virtual time. */
+static u64 to_vtime(u64 t, u64 share)
+{
+        return t * HWEIGHT_ONE / (share ? share : 1);
+}
+
 static struct task_ctx *task_ctx(struct task_struct *p)
 {
         struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
@@ -185,17 +322,145 @@ static struct cgrp_ctx *cgrp_ctx(struct cgroup *cgrp)
         return cgc;
 }
 
-/* NULL also when the cgroup is gone: its last charge is then dropped. */
-static struct cgrp_ctx *cgrp_ctx_by_id(u64 cgid)
+/* The state of @cgrp's ancestor at @level (@cgrp itself at its level). */
+static struct cgrp_ctx *ancestor_ctx(struct cgroup *cgrp, int level)
 {
-        struct cgroup *cgrp = bpf_cgroup_from_id(cgid);
+        struct cgroup *anc = bpf_cgroup_ancestor(cgrp, level);
         struct cgrp_ctx *cgc;
 
-        if (!cgrp)
+        if (!anc) {
+                scx_error("agentcg: cgroup %llu has no ancestor at level %d",
+                          cgrp->kn->id, level);
                 return NULL;
-        cgc = cgrp_ctx(cgrp);
-        bpf_cgroup_release(cgrp);
+        }
+        cgc = cgrp_ctx(anc);
+        bpf_cgroup_release(anc);
         return cgc;
+}
+
+/*
+ * Applies a change of @d_active active children and @d_wsum of their
+ * weight sum to @cgc, and returns in the same two variables what @cgc's
+ * own change of activity means for its parent.  Whether a cgroup is
+ * active and what it contributed change together, under its lock.
+ */
+static void cgrp_apply(struct cgrp_ctx *cgc, s32 *d_active, s32 *d_wsum)
+{
+        s32 before, after, up_active = 0, up_wsum = 0;
+
+        bpf_spin_lock(&cgc->lock);
+        before = cgc->nr_active;
+        after = before + *d_active;
+        cgc->nr_active = after;
+        cgc->child_wsum += *d_wsum;
+        if (before <= 0 && after > 0) {
+                cgc->contrib = cgc->weight;
+                up_active = 1;
+                up_wsum = cgc->contrib;
+        } else if (before > 0 && after <= 0) {
+                up_active = -1;
+                up_wsum = -cgc->contrib;
+        }
+        bpf_spin_unlock(&cgc->lock);
+
+        *d_active = up_active;
+        *d_wsum = up_wsum;
+}
+
+/*
+ * Walks from @cgrp's level @level up to the root, applying the change at
+ * @level and each change of activity it causes further up.  The share
+ * generation is bumped after the sums changed, so a share computed from
+ * the old sums is recomputed.
+ */
+static void cgrp_propagate(struct cgroup *cgrp, int level, s32 d_active, s32 d_wsum)
+{
+        struct cgrp_ctx *cgc;
+        int i;
+
+        bpf_for(i, 0, MAX_DEPTH + 1) {
+                if (level - i < 0 || (!d_active && !d_wsum))
+                        break;
+                cgc = ancestor_ctx(cgrp, level - i);
+                if (!cgc)
+                        break;
+                cgrp_apply(cgc, &d_active, &d_wsum);
+        }
+        __sync_fetch_and_add(&hweight_gen, 1);
+}
+
+/*
+ * @cgc's share as a child whose parent has @parent_hw and whose active
+ * siblings (itself included, if active) weigh @wsum.  An inactive cgroup
+ * gets what it would get if it became active now.
+ */
+static u64 child_hweight(struct cgrp_ctx *cgc, u64 parent_hw, s32 wsum)
+{
+        u64 weight = cgc->weight;
+
+        if (cgc->nr_active <= 0)
+                wsum += weight;
+        if (wsum < (s32)weight)
+                wsum = weight;
+        return parent_hw * weight / (u64)wsum;
+}
+
+/*
+ * Stamps @cgc with its share @hw, what its own tasks get of it, and
+ * whether it is under a quota, its own or (@parent_bw) an ancestor's.
+ */
+static void cgrp_set_hweight(struct cgrp_ctx *cgc, u64 hw, bool parent_bw, u64 gen)
+{
+        s32 wsum = cgc->child_wsum;
+        u64 share;
+
+        if (wsum < OWN_WEIGHT)
+                wsum = OWN_WEIGHT;
+        share = hw * OWN_WEIGHT / (u64)wsum;
+        cgc->hweight = hw;
+        cgc->share = share ? share : 1;
+        cgc->bw_path = parent_bw || cgc->quota_ns;
+        cgc->share_gen = gen;
+}
+
+/*
+ * Recomputes @cgc's share, if its generation is stale, from the root down.
+ * Ancestors stamped with the current generation are reused.  A concurrent
+ * bump only means the result is stamped stale and computed again later.
+ */
+static void cgrp_refresh(struct cgroup *cgrp, struct cgrp_ctx *cgc)
+{
+        u64 gen = hweight_gen, hw = HWEIGHT_ONE;
+        int level = cgrp->level, i;
+        struct cgrp_ctx *anc;
+        bool bw = false;
+        s32 wsum = 0;
+
+        if (cgc->share_gen == gen)
+                return;
+
+        bpf_for(i, 0, MAX_DEPTH + 1) {
+                if (i > level)
+                        break;
+                anc = ancestor_ctx(cgrp, i);
+                if (!anc)
+                        return;
+                if (anc->share_gen != gen) {
+                        if (i > 0)
+                                hw = child_hweight(anc, hw, wsum);
+                        cgrp_set_hweight(anc, hw, bw, gen);
+                }
+                hw = anc->hweight;
+                bw = anc->bw_path;
+                wsum = anc->child_wsum;
+        }
+}
+
+/* The share @cgrp's own tasks are charged with. */
+static u64 cgrp_share(struct cgroup *cgrp, struct cgrp_ctx *cgc)
+{
+        cgrp_refresh(cgrp, cgc);
+        return cgc->share;
 }
 
 /*
@@ -214,35 +479,396 @@ static bool cgrp_pull_up(struct cgrp_ctx *cgc, u64 lag)
         return true;
 }
 
-/* The key a task of busy cgroup @cgc runs or queues with. */
-static u64 cgrp_key(struct cgrp_ctx *cgc)
+/* The key a task of busy cgroup @cgrp runs or queues with. */
+static u64 cgrp_key(struct cgroup *cgrp, struct cgrp_ctx *cgc)
 {
-        if (cgrp_pull_up(cgc, busy_lag_ns))
+        u64 lag = to_vtime(busy_lag_ns, cgrp_share(cgrp, cgc));
+
+        if (cgrp_pull_up(cgc, lag))
                 stat_inc(AGENTCG_STAT_BUSY_CLAMP);
         return cgc->vtime;
 }
 
-/* Charges @p's CPU time since its last charge to its cgroup's clock. */
+/* The key for a task of the cgroup with id @cgid; vtime_now if it is gone. */
+static u64 cgid_key(u64 cgid)
+{
+        struct cgroup *cgrp = bpf_cgroup_from_id(cgid);
+        struct cgrp_ctx *cgc;
+        u64 key = vtime_now;
+
+        if (!cgrp)
+                return key;
+        cgc = cgrp_ctx(cgrp);
+        if (cgc)
+                key = cgrp_key(cgrp, cgc);
+        bpf_cgroup_release(cgrp);
+        return key;
+}
+
+
+/*
+ * cpu.max.  The charging side runs in the scheduler's callbacks, the
+ * refilling side in each limited cgroup's period timer.
+ */
+
+/* An atomic exchange, which is also a full memory barrier. */
+static u32 xchg32(u32 *p, u32 v)
+{
+        return __sync_lock_test_and_set(p, v);
+}
+
+static void bw_timer_start(struct cgrp_ctx *cgc, u64 when)
+{
+        struct bw_timer *t = bpf_map_lookup_elem(&bw_timers, &cgc->id);
+
+        if (!t) {
+                scx_error("agentcg: cgroup %llu has a quota but no timer", cgc->id);
+                return;
+        }
+        cgc->period_end = when;
+        bpf_timer_start(&t->timer, when, BPF_F_TIMER_ABS);
+}
+
+/* The first charge after an idle spell starts a period, as in CFS. */
+static void bw_timer_ensure(struct cgrp_ctx *cgc, u64 now)
+{
+        if (!cgc->timer_armed && !__sync_val_compare_and_swap(&cgc->timer_armed, 0, 1))
+                bw_timer_start(cgc, now + cgc->period_ns);
+}
+
+/* Takes @used ns from @cgc's budget; an empty budget throttles it. */
+static void bw_consume(struct cgrp_ctx *cgc, u64 used, u64 now)
+{
+        xchg32(&cgc->used, 1);
+        if (__sync_fetch_and_add(&cgc->budget, -(s64)used) - (s64)used <= 0 &&
+            !__sync_val_compare_and_swap(&cgc->throttled, 0, 1)) {
+                cgc->throttled_at = now;
+                cgc->nr_throttled++;
+                stat_inc(AGENTCG_STAT_THROTTLE);
+        }
+        bw_timer_ensure(cgc, now);
+}
+
+/* Charges @used ns to every cgroup from @cgrp up that has a quota. */
+static void bw_charge(struct cgroup *cgrp, u64 used)
+{
+        u64 now = bpf_ktime_get_ns();
+        int level = cgrp->level, i;
+        struct cgrp_ctx *anc;
+
+        bpf_for(i, 0, MAX_DEPTH + 1) {
+                if (level - i < 0)
+                        break;
+                anc = ancestor_ctx(cgrp, level - i);
+                if (!anc || !anc->bw_path)
+                        break;
+                if (anc->quota_ns)
+                        bw_consume(anc, used, now);
+        }
+}
+
+/*
+ * The id of the nearest cgroup from @cgrp up that is out of budget, or 0
+ * if its tasks may run.  Only walks while some ancestor has a quota.
+ */
+static u64 cgrp_throttler(struct cgroup *cgrp, struct cgrp_ctx *cgc)
+{
+        int level = cgrp->level, i;
+        struct cgrp_ctx *anc;
+
+        if (!nr_limited)
+                return 0;
+        cgrp_refresh(cgrp, cgc);
+        if (!cgc->bw_path)
+                return 0;
+
+        bpf_for(i, 0, MAX_DEPTH + 1) {
+                if (level - i < 0)
+                        break;
+                anc = ancestor_ctx(cgrp, level - i);
+                if (!anc || !anc->bw_path)
+                        break;
+                if (anc->throttled)
+                        return anc->id;
+        }
+        return 0;
+}
+
+static u64 cgid_throttler(u64 cgid)
+{
+        struct cgroup *cgrp;
+        struct cgrp_ctx *cgc;
+        u64 throttler = 0;
+
+        if (!nr_limited)
+                return 0;
+        cgrp = bpf_cgroup_from_id(cgid);
+        if (!cgrp)
+                return 0;
+        cgc = cgrp_ctx(cgrp);
+        if (cgc)
+                throttler = cgrp_throttler(cgrp, cgc);
+        bpf_cgroup_release(cgrp);
+        return throttler;
+}
+
+static void bw_unthrottle(struct cgrp_ctx *cgc, u64 now)
+{
+        if (xchg32(&cgc->throttled, 0))
+                cgc->throttled_ns += now - cgc->throttled_at;
+}
+
+/*
+ * The end of one of @cgc's periods: the budget grows by a quota, up to
+ * quota + burst, and a budget above zero lifts the throttle.  Debt from
+ * the CPU time used past an empty budget (at most a tick per CPU) is paid
+ * from the refill.  Returns whether the timer has to run on: it stops
+ * once the cgroup went a whole period unused with its budget full.
+ */
+static bool bw_period_end(struct cgrp_ctx *cgc, u64 now)
+{
+        u64 cap = cgc->quota_ns + cgc->burst_ns;
+        s64 budget = cgc->budget, add;
+        bool used;
+
+        if (!cgc->quota_ns) {
+                bw_unthrottle(cgc, now);
+                return false;
+        }
+
+        used = xchg32(&cgc->used, 0);
+        cgc->nr_periods++;
+        if (budget < (s64)cap) {
+                add = (s64)cap - budget;
+                if (add > (s64)cgc->quota_ns)
+                        add = cgc->quota_ns;
+                budget = __sync_fetch_and_add(&cgc->budget, add) + add;
+        }
+        if (cgc->throttled && budget > 0)
+                bw_unthrottle(cgc, now);
+        return used || cgc->throttled || budget < (s64)cap;
+}
+
+/* Wakes up to @n idle CPUs, so that tasks just queued get to run. */
+static void kick_idle_cpus(u32 n)
+{
+        const struct cpumask *idle = scx_bpf_get_idle_cpumask();
+        s32 nr_cpus = scx_bpf_nr_cpu_ids(), cpu;
+
+        bpf_for(cpu, 0, nr_cpus) {
+                if (!n)
+                        break;
+                if (bpf_cpumask_test_cpu(cpu, idle)) {
+                        scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+                        n--;
+                }
+        }
+        scx_bpf_put_idle_cpumask(idle);
+}
+
+/* The cgroup charged for a task in a DSQ (not the task of a callback). */
+static u64 queued_task_cgid(struct task_struct *p)
+{
+        struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+        return tctx ? tctx->cgid : 0;
+}
+
+/*
+ * Queues the tasks set aside in the DSQ of cgroup @dsq, whose throttle
+ * was lifted, again with their cgroups' current keys.  A task another
+ * ancestor still throttles moves to that one's DSQ instead.  Nothing in
+ * the loop counts (a counter would keep the verifier from seeing the
+ * loop converge), so the CPUs to kick are counted on the shared DSQ.
+ */
+static void bw_release(u64 dsq)
+{
+        struct task_struct *p;
+        u64 cgid, throttler;
+        bool queued = false;
+
+        bpf_for_each(scx_dsq, p, dsq, 0) {
+                cgid = queued_task_cgid(p);
+                throttler = cgid_throttler(cgid);
+                if (throttler == dsq)
+                        continue;
+                if (throttler) {
+                        scx_bpf_dsq_move(DSQ_ITER, p, throttler, 0);
+                        continue;
+                }
+                scx_bpf_dsq_move_set_slice(DSQ_ITER, slice_ns);
+                scx_bpf_dsq_move_set_vtime(DSQ_ITER, cgid_key(cgid));
+                if (scx_bpf_dsq_move_vtime(DSQ_ITER, p, SHARED_DSQ, 0)) {
+                        stat_inc(AGENTCG_STAT_UNPARK);
+                        queued = true;
+                }
+        }
+        if (queued)
+                kick_idle_cpus(scx_bpf_dsq_nr_queued(SHARED_DSQ));
+}
+
+/* BPF before v4 has no signed division. */
+static s64 ns_to_us(s64 ns)
+{
+        return ns < 0 ? -(s64)((u64)-ns / 1000) : (s64)((u64)ns / 1000);
+}
+
+/* Mirrors @cgc's counters where the daemon can read them. */
+static void bw_publish(struct cgrp_ctx *cgc, u64 now)
+{
+        struct agentcg_cgroup_stats st = {
+                .nr_periods = cgc->nr_periods,
+                .nr_throttled = cgc->nr_throttled,
+                .throttled_usec = cgc->throttled_ns / 1000,
+                .budget_usec = ns_to_us(cgc->budget),
+        };
+
+        if (cgc->throttled)
+                st.throttled_usec += (now - cgc->throttled_at) / 1000;
+        bpf_map_update_elem(&cgrp_stats, &cgc->id, &st, BPF_ANY);
+}
+
+/*
+ * A period ended.  The timer is re-armed on the period grid (absolute
+ * expiry, so a late firing does not stretch later periods), unless it is
+ * no longer needed.  Before it stops, it says so and looks once more:
+ * a charge that came in between either saw it stopped and armed it
+ * again, or is seen here (both sides use full barriers).
+ */
+static int bw_timer_fn(void *map, u64 *key, struct bw_timer *t)
+{
+        u64 now = bpf_ktime_get_ns(), next;
+        struct cgroup *cgrp = bpf_cgroup_from_id(*key);
+        struct cgrp_ctx *cgc;
+        bool again;
+
+        if (!cgrp)
+                return 0;
+        cgc = bpf_cgrp_storage_get(&cgrp_ctxs, cgrp, 0, 0);
+        if (!cgc)
+                goto out;
+
+        again = bw_period_end(cgc, now);
+        if (!cgc->throttled)
+                bw_release(cgc->id);
+        bw_publish(cgc, now);
+
+        /* A task set aside as the throttle was lifted is freed next time. */
+        if (scx_bpf_dsq_nr_queued(cgc->id) > 0)
+                again = true;
+
+        if (!again) {
+                xchg32(&cgc->timer_armed, 0);
+                if (!cgc->quota_ns || !(cgc->used || cgc->throttled) ||
+                    __sync_val_compare_and_swap(&cgc->timer_armed, 0, 1))
+                        goto out;
+        }
+        next = cgc->period_end + cgc->period_ns;
+        if (vtime_before(next, now))
+                next = now + cgc->period_ns;
+        cgc->period_end = next;
+        bpf_timer_start(&t->timer, next, BPF_F_TIMER_ABS);
+out:
+        bpf_cgroup_release(cgrp);
+        return 0;
+}
+
+/* Gives cgroup @cgid a period timer; false if there is no room for one. */
+static bool bw_timer_create(u64 cgid)
+{
+        struct bw_timer init = {}, *t;
+
+        if (bpf_map_lookup_elem(&bw_timers, &cgid))
+                return true;
+        if (bpf_map_update_elem(&bw_timers, &cgid, &init, BPF_NOEXIST))
+                return false;
+        t = bpf_map_lookup_elem(&bw_timers, &cgid);
+        if (!t)
+                return false;
+        bpf_timer_init(&t->timer, &bw_timers, CLOCK_MONOTONIC);
+        bpf_timer_set_callback(&t->timer, bw_timer_fn);
+        return true;
+}
+
+/* Fires @cgc's timer now, so that it sees a limit gone and frees tasks. */
+static void bw_timer_kick(struct cgrp_ctx *cgc)
+{
+        __sync_val_compare_and_swap(&cgc->timer_armed, 0, 1);
+        bw_timer_start(cgc, bpf_ktime_get_ns());
+}
+
+/*
+ * Takes cpu.max from the kernel (microseconds; a quota of U64_MAX is
+ * "max").  A new limit starts with a full budget: the cgroup has been
+ * idle under it until now.  A changed one keeps the budget it has, within
+ * the new cap.  Whether a cgroup is under a quota is cached with its
+ * share, so the share generation is bumped.
+ */
+static void cgrp_set_bw(struct cgroup *cgrp, struct cgrp_ctx *cgc, u64 period_us,
+                        u64 quota_us, u64 burst_us)
+{
+        bool limit = quota_us && quota_us < QUOTA_US_UNLIMITED && period_us;
+        bool had = cgc->quota_ns;
+        u64 cap = (quota_us + burst_us) * 1000;
+
+        if (limit && !had && !bw_timer_create(cgc->id)) {
+                stat_inc(AGENTCG_STAT_BW_FULL);
+                return;
+        }
+
+        if (limit) {
+                cgc->period_ns = period_us * 1000;
+                cgc->burst_ns = burst_us * 1000;
+                if (!had || cgc->budget > (s64)cap)
+                        cgc->budget = cap;
+                cgc->quota_ns = quota_us * 1000;
+                if (!had)
+                        __sync_fetch_and_add(&nr_limited, 1);
+        } else if (had) {
+                cgc->quota_ns = 0;
+                __sync_fetch_and_sub(&nr_limited, 1);
+                bw_timer_kick(cgc);
+        }
+        __sync_fetch_and_add(&hweight_gen, 1);
+}
+
+/*
+ * Charges @p's CPU time since its last charge to its cgroup's clock and
+ * to the budgets above it.  If the cgroup is gone, the charge is dropped.
+ */
 static void task_charge(struct task_struct *p, struct task_ctx *tctx)
 {
         u64 now = p->se.sum_exec_runtime;
         u64 used = now - tctx->exec_start;
+        struct cgroup *cgrp;
         struct cgrp_ctx *cgc;
 
         tctx->exec_start = now;
-        cgc = cgrp_ctx_by_id(tctx->cgid);
-        if (cgc)
-                __sync_fetch_and_add(&cgc->vtime, used * 100 / cgc->weight);
+        cgrp = bpf_cgroup_from_id(tctx->cgid);
+        if (!cgrp)
+                return;
+        cgc = cgrp_ctx(cgrp);
+        if (cgc) {
+                __sync_fetch_and_add(&cgc->vtime, to_vtime(used, cgrp_share(cgrp, cgc)));
+                if (cgc->bw_path)
+                        bw_charge(cgrp, used);
+        }
+        bpf_cgroup_release(cgrp);
 }
 
-/* Gives @p, which is about to be queued or sent to a CPU, its key. */
-static u64 task_set_key(struct task_struct *p)
+/*
+ * Gives @p, which is about to be queued or sent to a CPU, its key, and
+ * says in @throttler which cgroup's DSQ it has to wait in instead (0 for
+ * none).
+ */
+static u64 task_set_key(struct task_struct *p, u64 *throttler)
 {
         struct task_ctx *tctx = task_ctx(p);
         struct cgroup *cgrp = scx_bpf_task_cgroup(p);
         struct cgrp_ctx *cgc = cgrp_ctx(cgrp);
-        u64 key = cgc ? cgrp_key(cgc) : vtime_now;
+        u64 key = cgc ? cgrp_key(cgrp, cgc) : vtime_now;
 
+        *throttler = cgc ? cgrp_throttler(cgrp, cgc) : 0;
         if (tctx) {
                 tctx->cgid = cgrp->kn->id;
                 tctx->key = key;
@@ -269,15 +895,15 @@ static bool queue_head_before(u64 key)
 static bool task_renew(struct task_struct *p, bool force)
 {
         struct task_ctx *tctx = task_ctx(p);
-        struct cgrp_ctx *cgc;
         u64 key;
 
         if (!tctx)
                 return false;
         task_charge(p, tctx);
+        if (cgid_throttler(tctx->cgid))
+                return false;
 
-        cgc = cgrp_ctx_by_id(tctx->cgid);
-        key = cgc ? cgrp_key(cgc) : vtime_now;
+        key = cgid_key(tctx->cgid);
         if (!force && queue_head_before(key))
                 return false;
 
@@ -288,25 +914,76 @@ static bool task_renew(struct task_struct *p, bool force)
         return true;
 }
 
+/* A throttled task is left to ops.enqueue(), which sets it aside. */
 s32 SCX_OP(agentcg_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
         bool idle = false;
         s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
+        u64 throttler;
 
         if (idle) {
-                task_set_key(p);
+                task_set_key(p, &throttler);
+                if (throttler)
+                        return cpu;
                 stat_inc(AGENTCG_STAT_DIRECT);
                 scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
         }
         return cpu;
 }
 
+/*
+ * With SCX_OPS_ENQ_LAST, a CPU's last runnable task comes here, flagged
+ * SCX_ENQ_LAST, as the CPU is about to go idle; without the flag the
+ * kernel would run it on, throttled or not.  A throttled one is set
+ * aside.  Any other goes back to the CPU, which is kicked to pick it up:
+ * the kernel expects the scheduler to start that follow-up itself, and
+ * the task would otherwise wait on an idle CPU.
+ */
 void SCX_OP(agentcg_enqueue, struct task_struct *p, u64 enq_flags)
 {
-        u64 key = task_set_key(p);
+        u64 throttler, key = task_set_key(p, &throttler);
 
+        if (throttler) {
+                stat_inc(AGENTCG_STAT_PARK);
+                scx_bpf_dsq_insert(p, throttler, slice_ns, enq_flags);
+                return;
+        }
+        if (enq_flags & SCX_ENQ_LAST) {
+                scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+                scx_bpf_kick_cpu(scx_bpf_task_cpu(p), 0);
+                return;
+        }
         stat_inc(AGENTCG_STAT_ENQUEUE);
         scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, key, enq_flags);
+}
+
+/*
+ * Moves the first task of the shared DSQ that may run to this CPU, @cpu.
+ * Tasks queued before their cgroup ran out of budget are set aside on the
+ * way.  Tasks that may not run here are left for their own CPUs, as
+ * scx_bpf_dsq_move_to_local() does (moving one here is an error).
+ */
+static bool shared_to_local(s32 cpu)
+{
+        struct task_struct *p;
+        u64 throttler;
+
+        if (!nr_limited)
+                return scx_bpf_dsq_move_to_local(SHARED_DSQ);
+
+        bpf_for_each(scx_dsq, p, SHARED_DSQ, 0) {
+                throttler = cgid_throttler(queued_task_cgid(p));
+                if (!throttler && !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+                        continue;
+                if (!throttler) {
+                        if (scx_bpf_dsq_move(DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
+                                return true;
+                        continue;
+                }
+                if (scx_bpf_dsq_move(DSQ_ITER, p, throttler, 0))
+                        stat_inc(AGENTCG_STAT_PARK);
+        }
+        return false;
 }
 
 void SCX_OP(agentcg_dispatch, s32 cpu, struct task_struct *prev)
@@ -316,7 +993,7 @@ void SCX_OP(agentcg_dispatch, s32 cpu, struct task_struct *prev)
         if (prev_runnable && task_renew(prev, false))
                 return;
 
-        if (scx_bpf_dsq_move_to_local(SHARED_DSQ)) {
+        if (shared_to_local(cpu)) {
                 stat_inc(AGENTCG_STAT_DISPATCH);
                 return;
         }
@@ -326,9 +1003,18 @@ void SCX_OP(agentcg_dispatch, s32 cpu, struct task_struct *prev)
 }
 
 /*
- * Counts @p in its cgroup; the first runnable task wakes the cgroup, which
- * loses whatever credit it had beyond one slice of its own CPU time.
+ * The first runnable task of a cgroup makes it active, which may make its
+ * ancestors active and changes its siblings' shares.  It also loses
+ * whatever credit it had beyond one slice of its own CPU time.
  */
+static void cgrp_wake(struct cgroup *cgrp, struct cgrp_ctx *cgc)
+{
+        cgrp_propagate(cgrp, cgrp->level, 1, OWN_WEIGHT);
+        if (cgrp_pull_up(cgc, to_vtime(slice_ns, cgrp_share(cgrp, cgc))))
+                stat_inc(AGENTCG_STAT_WAKE_CLAMP);
+}
+
+/* Counts @p in its cgroup. */
 void SCX_OP(agentcg_runnable, struct task_struct *p, u64 enq_flags)
 {
         struct task_ctx *tctx = task_ctx(p);
@@ -342,10 +1028,23 @@ void SCX_OP(agentcg_runnable, struct task_struct *p, u64 enq_flags)
         cgc = cgrp_ctx(cgrp);
         if (cgc) {
                 tctx->runnable_cgid = cgrp->kn->id;
-                if (__sync_fetch_and_add(&cgc->nr_runnable, 1) == 0 &&
-                    cgrp_pull_up(cgc, slice_ns * 100 / cgc->weight))
-                        stat_inc(AGENTCG_STAT_WAKE_CLAMP);
+                if (__sync_fetch_and_add(&cgc->nr_runnable, 1) == 0)
+                        cgrp_wake(cgrp, cgc);
         }
+        bpf_cgroup_release(cgrp);
+}
+
+/* The last runnable task of a cgroup leaving makes it inactive. */
+static void cgid_unrun(u64 cgid)
+{
+        struct cgroup *cgrp = bpf_cgroup_from_id(cgid);
+        struct cgrp_ctx *cgc;
+
+        if (!cgrp)
+                return;
+        cgc = cgrp_ctx(cgrp);
+        if (cgc && __sync_fetch_and_sub(&cgc->nr_runnable, 1) == 1)
+                cgrp_propagate(cgrp, cgrp->level, -1, -OWN_WEIGHT);
         bpf_cgroup_release(cgrp);
 }
 
@@ -354,14 +1053,10 @@ void SCX_OP(agentcg_runnable, struct task_struct *p, u64 enq_flags)
 void SCX_OP(agentcg_quiescent, struct task_struct *p, u64 deq_flags)
 {
         struct task_ctx *tctx = task_ctx(p);
-        struct cgrp_ctx *cgc;
 
         if (!tctx || !tctx->runnable_cgid)
                 return;
-
-        cgc = cgrp_ctx_by_id(tctx->runnable_cgid);
-        if (cgc)
-                __sync_fetch_and_sub(&cgc->nr_runnable, 1);
+        cgid_unrun(tctx->runnable_cgid);
         tctx->runnable_cgid = 0;
 }
 
@@ -381,6 +1076,25 @@ void SCX_OP(agentcg_stopping, struct task_struct *p, bool runnable)
 
         if (tctx)
                 task_charge(p, tctx);
+}
+
+/*
+ * Under a quota, charge every tick, so that a budget runs out within a
+ * tick of being used up, and end the slice of a task that is now
+ * throttled; dispatch() then refuses to renew it.
+ */
+void SCX_OP(agentcg_tick, struct task_struct *p)
+{
+        struct task_ctx *tctx;
+
+        if (!nr_limited)
+                return;
+        tctx = task_ctx(p);
+        if (!tctx)
+                return;
+        task_charge(p, tctx);
+        if (cgid_throttler(tctx->cgid))
+                scx_bpf_task_set_slice(p, 0);
 }
 
 s32 SCX_OP(agentcg_init_task, struct task_struct *p, struct scx_init_task_args *args)
@@ -407,32 +1121,86 @@ void SCX_OP(agentcg_cgroup_move, struct task_struct *p, struct cgroup *from,
                 tctx->cgid = to->kn->id;
 }
 
-/* A new cgroup starts at vtime_now: no credit, no debt. */
+/*
+ * A new cgroup starts at vtime_now: no credit, no debt.  It gets a DSQ,
+ * with its cgroup id as the DSQ id, where tasks wait while it is out of
+ * cpu.max budget.  Deeper cgroups than the walks handle are refused
+ * rather than mis-shared.
+ */
 s32 SCX_OP_SLEEPABLE(agentcg_cgroup_init, struct cgroup *cgrp,
                      struct scx_cgroup_init_args *args)
 {
+        u64 cgid = cgrp->kn->id;
         struct cgrp_ctx *cgc;
+        s32 ret;
+
+        if (cgrp->level > MAX_DEPTH)
+                return -E2BIG;
 
         cgc = bpf_cgrp_storage_get(&cgrp_ctxs, cgrp, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
         if (!cgc)
                 return -ENOMEM;
 
+        ret = scx_bpf_create_dsq(cgid, -1);
+        if (ret) {
+                scx_error("agentcg: cannot create the DSQ of cgroup %llu: %d", cgid, ret);
+                return ret;
+        }
+
+        cgc->id = cgid;
         cgc->vtime = vtime_now;
         cgc->weight = weight_sane(args->weight);
+        cgrp_set_bw(cgrp, cgc, args->bw_period_us, args->bw_quota_us, args->bw_burst_us);
         return 0;
 }
 
 void SCX_OP(agentcg_cgroup_exit, struct cgroup *cgrp)
 {
+        struct cgrp_ctx *cgc = cgrp_ctx(cgrp);
+        u64 cgid = cgrp->kn->id;
+
+        if (cgc && cgc->quota_ns)
+                __sync_fetch_and_sub(&nr_limited, 1);
+        bpf_map_delete_elem(&bw_timers, &cgid);
+        bpf_map_delete_elem(&cgrp_stats, &cgid);
+        scx_bpf_destroy_dsq(cgid);
         bpf_cgrp_storage_delete(&cgrp_ctxs, cgrp);
 }
 
+/*
+ * An active cgroup's new weight changes its parent's sum by the
+ * difference; an inactive one's is used when it next becomes active.
+ */
 void SCX_OP(agentcg_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
+{
+        struct cgrp_ctx *cgc = cgrp_ctx(cgrp);
+        s32 delta = 0;
+
+        if (!cgc)
+                return;
+
+        weight = weight_sane(weight);
+        bpf_spin_lock(&cgc->lock);
+        cgc->weight = weight;
+        if (cgc->nr_active > 0) {
+                delta = (s32)weight - cgc->contrib;
+                cgc->contrib = weight;
+        }
+        bpf_spin_unlock(&cgc->lock);
+
+        if (cgrp->level > 0)
+                cgrp_propagate(cgrp, cgrp->level - 1, 0, delta);
+        else
+                __sync_fetch_and_add(&hweight_gen, 1);
+}
+
+void SCX_OP(agentcg_cgroup_set_bandwidth, struct cgroup *cgrp, u64 period_us, u64 quota_us,
+            u64 burst_us)
 {
         struct cgrp_ctx *cgc = cgrp_ctx(cgrp);
 
         if (cgc)
-                cgc->weight = weight_sane(weight);
+                cgrp_set_bw(cgrp, cgc, period_us, quota_us, burst_us);
 }
 
 s32 SCX_OP_SLEEPABLE(agentcg_init)
@@ -461,13 +1229,16 @@ struct sched_ext_ops agentcg_ops = {
         .runnable = (void *)agentcg_runnable,
         .running = (void *)agentcg_running,
         .stopping = (void *)agentcg_stopping,
+        .tick = (void *)agentcg_tick,
         .quiescent = (void *)agentcg_quiescent,
         .init_task = (void *)agentcg_init_task,
         .cgroup_init = (void *)agentcg_cgroup_init,
         .cgroup_exit = (void *)agentcg_cgroup_exit,
         .cgroup_move = (void *)agentcg_cgroup_move,
         .cgroup_set_weight = (void *)agentcg_cgroup_set_weight,
+        .cgroup_set_bandwidth = (void *)agentcg_cgroup_set_bandwidth,
         .init = (void *)agentcg_init,
         .exit = (void *)agentcg_exit,
+        .flags = SCX_OPS_ENQ_LAST,
         .name = AGENTCG_OPS_NAME,
 };

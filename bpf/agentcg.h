@@ -31,7 +31,30 @@ enum agentcg_stat {
         AGENTCG_STAT_WAKE_CLAMP, /* idle cgroups woken without their credit */
         AGENTCG_STAT_BUSY_CLAMP, /* busy cgroups held to the lag bound */
         AGENTCG_STAT_NO_CGRP,    /* cgroups met without scheduler state */
+        AGENTCG_STAT_THROTTLE,   /* cpu.max budgets that ran out */
+        AGENTCG_STAT_PARK,       /* tasks set aside until a budget refill */
+        AGENTCG_STAT_UNPARK,     /* set-aside tasks queued again after one */
+        AGENTCG_STAT_BW_FULL,    /* cpu.max limits ignored: no room in the maps */
         AGENTCG_NR_STATS,
+};
+
+/* How many cgroups at once can have a cpu.max limit the scheduler enforces. */
+#define AGENTCG_MAX_BW_CGROUPS 4096
+
+/*
+ * The cpu.max bookkeeping of one cgroup, in the "cgrp_stats" hash map
+ * keyed by cgroup id (__u64, the kernfs id that name_to_handle_at() and
+ * the daemon's cgroup paths resolve to).  Only cgroups that have or had a
+ * quota while the scheduler ran have an entry.  The fields mirror the
+ * kernel's own cpu.stat ones, which stay at zero under sched_ext.  The
+ * entry is refreshed at every end of a period, so it may be up to one
+ * period old.
+ */
+struct agentcg_cgroup_stats {
+        __u64 nr_periods;     /* periods its budget was refilled */
+        __u64 nr_throttled;   /* times its budget ran out */
+        __u64 throttled_usec; /* time its tasks waited for a refill */
+        __s64 budget_usec;    /* budget left after the latest refill */
 };
 
 #define AGENTCG_EXIT_REASON_LEN 128

@@ -237,3 +237,11 @@ int scheduler_read_stats(Scheduler *s, uint64_t ret[AGENTCG_NR_STATS])
         }
         return 0;
 }
+
+int scheduler_cgroup_stats(Scheduler *s, uint64_t cgid, struct agentcg_cgroup_stats *ret)
+{
+        int r = bpf_map__lookup_elem(s->skel->maps.cgrp_stats, &cgid, sizeof(cgid), ret,
+                                     sizeof(*ret), 0);
+
+        return r < 0 ? r : 0;
+}

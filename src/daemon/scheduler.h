@@ -53,3 +53,10 @@ int scheduler_exit_reason(Scheduler *s, char *buf, size_t n);
 
 /* Sums each per-CPU counter of enum agentcg_stat into @ret. */
 int scheduler_read_stats(Scheduler *s, uint64_t ret[AGENTCG_NR_STATS]);
+
+/*
+ * Fills @ret with the cpu.max bookkeeping of the cgroup with id @cgid (its
+ * kernfs id, as name_to_handle_at() reports it).  Returns -ENOENT for a
+ * cgroup that has had no cpu.max limit while the scheduler ran.
+ */
+int scheduler_cgroup_stats(Scheduler *s, uint64_t cgid, struct agentcg_cgroup_stats *ret);
