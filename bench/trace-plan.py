@@ -4,8 +4,9 @@
 
 The traces (traces/agent-tool-calls/TASK/{tool_calls.json,resources.json},
 see traces/README.md) record when each tool call of a coding agent started
-and ended and, once a second, how much memory the whole container used.
-They hold no per-call CPU time.  This script picks tasks, turns every task
+and ended and, once a second, how much memory the whole container used and
+its CPU use averaged since the container started.  They hold no per-call
+figures: both are attributed by aligning the samples with the calls.  This script picks tasks, turns every task
 into a session and every tool call into a step, and adds the synthetic
 sessions the evaluation needs (a compile-burst/memory-swing session, an
 interactive latency probe, and three noisy neighbours).  The output is a
@@ -21,20 +22,34 @@ How a tool call becomes a step:
   --max-step-ms, --max-gap-ms) so that a task fits in a short replay; steps
   whose planned start falls after --window-ms are dropped.
 
-- Memory target.  The container sample at or before the call's start is
-  the baseline; the peak is the largest sample from the one after that up
-  to the first sample at least one second after the call ended (the
-  sampling period is about 1 s, so a short call usually has no sample of
-  its own).  The target is peak minus baseline, clamped at 0, scaled by
-  --mem-scale and capped at --mem-cap-mb.  This over-attributes growth
-  that merely coincides with a call; it is an upper estimate.
+- Memory curve.  The container sample at or before the call's start is
+  the baseline.  Every later sample up to the first one at least a
+  sampling period (about 1 s) after the call ended gives a level: the
+  sample minus the baseline, clamped at 0, scaled by --mem-scale and
+  capped at --mem-cap-mb.  A sample reports what was used by its time, so
+  its level is placed one sampling period earlier, at that point's
+  fraction of the call (0 if before the start; so a call shorter than
+  the period, most of them, holds its level from the start).  The step
+  holds 0 MiB until the first point, then follows the levels (at most
+  --curve-points, the highest level of each bin); its memory target is
+  the highest level.  This over-attributes growth that merely coincides
+  with a call: it is an upper estimate.  The worker allocates and writes
+  memory as a level rises and unmaps it as it falls.
 
-- CPU demand.  Unknown, so estimated as a duty cycle by tool: Bash calls
-  that build, test or install (pytest, python, pip, make, ...) 90 %, other
-  Bash calls 40 %, file tools (Read, Edit, Write, Grep, Glob, TodoWrite)
-  20 %, sub-agents (Task) 10 %, network tools (WebSearch, WebFetch) 5 %.
-  The step burns that fraction of its duration in CPU, spread over 20 ms
-  periods, and sleeps the rest.
+- CPU demand (--cpu-source trace, the default).  podman's cpu_percent is
+  the average since the container started, so cpu% x (time since start)
+  is the CPU time used so far, and its growth between two samples over
+  their distance is the container's CPU use in that second (the start is
+  taken as one period before the first sample).  A step's duty cycle is
+  that use averaged over the seconds the call overlaps, capped at 100 %
+  (the worker is one thread), at least 1 %.  Calls that build or test
+  come out at 40-100 %, file tools at 1-5 %.  With --cpu-source tool, or
+  for a task without CPU samples, the duty is a guess by tool instead:
+  Bash calls that build, test or install (pytest, python, pip, make, ...)
+  90 %, other Bash calls 40 %, file tools (Read, Edit, Write, Grep, Glob,
+  TodoWrite) 20 %, sub-agents (Task) 10 %, network tools (WebSearch,
+  WebFetch) 5 %.  The step burns that fraction of its duration in CPU,
+  spread over 20 ms periods, and sleeps the rest.
 
 - Knobs, used by the arms that set any: the step's class picks cpu.weight
   and memory.max the way policy/agentcg.conf's class defaults do
@@ -127,17 +142,69 @@ def load_task(path):
     return calls, samples
 
 
-def memory_target_mb(start, end, epochs, mem):
-    """Peak minus baseline around [start, end], clamped at 0 (see above)."""
+def sample_period(epochs):
+    gaps = [b - a for a, b in zip(epochs, epochs[1:]) if b > a]
+    return sorted(gaps)[len(gaps) // 2] if gaps else 1.0
+
+
+def cpu_use(samples, epochs, period):
+    """Per interval (epochs[k-1], epochs[k]], the container's CPU use in
+    CPUs, from podman's average-since-start cpu_percent (see above); None
+    when the samples have no cpu_percent."""
+    try:
+        pct = [float(s["cpu_percent"].rstrip("%")) / 100 for s in samples]
+    except (KeyError, ValueError, AttributeError):
+        return None
+    if len(pct) < 2:
+        return None
+    born = epochs[0] - period
+    used = [p * (e - born) for p, e in zip(pct, epochs)]
+    return [0.0] + [max(0.0, (used[k] - used[k - 1]) / (epochs[k] - epochs[k - 1]))
+                    if epochs[k] > epochs[k - 1] else 0.0 for k in range(1, len(epochs))]
+
+
+def call_duty(start, end, epochs, use):
+    """CPU use averaged over the intervals [start, end] overlaps, in %."""
+    k = min(max(bisect.bisect_left(epochs, start), 1), len(epochs) - 1)
+    total = weight = 0.0
+    while k < len(epochs):
+        lo, hi = max(epochs[k - 1], start), min(epochs[k], max(end, start))
+        w = max(hi - lo, 0.0) or (1.0 if weight == 0 and epochs[k] >= start else 0.0)
+        total += use[k] * w
+        weight += w
+        if epochs[k] >= end:
+            break
+        k += 1
+    duty = 100.0 * total / weight if weight else 0.0
+    return int(min(100, max(1, round(duty))))
+
+
+def memory_curve(start, end, epochs, mem, period, args):
+    """[(permille of the call, MiB)] levels (see above), at most
+    --curve-points of them."""
     if not epochs:
-        return 0.0
+        return []
     i = bisect.bisect_right(epochs, start) - 1
     base = mem[max(i, 0)]
-    j = bisect.bisect_left(epochs, end + 1.0)
-    window = mem[i + 1:j + 1]
-    if not window:
-        return 0.0
-    return max(0.0, max(window) - base)
+    j = bisect.bisect_left(epochs, end + period)
+    dur = end - start
+    points = {}
+    for k in range(i + 1, min(j, len(epochs))):
+        level = min(args.mem_cap_mb, max(0.0, mem[k] - base) * args.mem_scale)
+        frac = (epochs[k] - period - start) / dur if dur > 0 else 0.0
+        if frac >= 1:
+            continue
+        pm = int(max(0, frac * 1000))
+        bucket = pm * args.curve_points // 1000 * 1000 // args.curve_points
+        points[bucket] = max(points.get(bucket, 0.0), level)
+    return [(pm, int(mb)) for pm, mb in sorted(points.items())]
+
+
+def curve_arg(curve):
+    """The worker's argument: PERMILLE:MIB,... or "-" for no memory."""
+    if not curve or max(mb for _, mb in curve) < 1:
+        return "-"
+    return ",".join(f"{pm}:{mb}" for pm, mb in curve)
 
 
 def task_steps(path, args):
@@ -145,6 +212,8 @@ def task_steps(path, args):
     calls, samples = load_task(path)
     epochs = [s["epoch"] for s in samples]
     mem = [parse_mb(s["mem_usage"]) for s in samples]
+    period = sample_period(epochs)
+    use = cpu_use(samples, epochs, period) if args.cpu_source == "trace" else None
     calls = [c for c in calls if c.get("timestamp") and c.get("end_timestamp")]
     calls.sort(key=lambda c: c["timestamp"])
 
@@ -165,8 +234,9 @@ def task_steps(path, args):
 
         tool = str(call.get("tool", "unknown"))
         command = json.dumps(call.get("input", ""))
-        target = memory_target_mb(start, end, epochs, mem) * args.mem_scale
-        target = min(args.mem_cap_mb, target)
+        curve = memory_curve(start, end, epochs, mem, period, args)
+        target = max((mb for _, mb in curve), default=0)
+        duty = call_duty(start, end, epochs, use) if use else duty_for(tool, command)
         cls = class_for(tool)
         steps.append({
             "name": f"s{index:03d}-{safe_name(tool.lower(), 20)}",
@@ -175,9 +245,9 @@ def task_steps(path, args):
             "class": cls,
             "gap": round(gap),
             "dur": round(dur),
-            "duty": duty_for(tool, command),
+            "duty": duty,
             "mem": int(target) if target >= 1 else 0,
-            "arg": "-",
+            "arg": curve_arg(curve),
         })
     return steps
 
@@ -267,7 +337,8 @@ def pick_tasks(args):
 def build_plan(args):
     lines = [f"agentcg-replay-plan\t{PLAN_VERSION}"]
     for key in ("seed", "speedup", "tasks", "window_ms", "min_step_ms", "max_step_ms",
-                "max_gap_ms", "mem_scale", "mem_cap_mb", "min_calls", "noise_mem_mb"):
+                "max_gap_ms", "mem_scale", "mem_cap_mb", "min_calls", "noise_mem_mb",
+                "cpu_source", "curve_points"):
         lines.append(f"param\t{key}\t{getattr(args, key)}")
 
     sessions = []
@@ -314,6 +385,11 @@ def parse_args(argv):
     p.add_argument("--max-gap-ms", type=float, default=2000, help="default 2000")
     p.add_argument("--mem-scale", type=float, default=1.0, help="default 1.0")
     p.add_argument("--mem-cap-mb", type=float, default=384, help="default 384")
+    p.add_argument("--cpu-source", choices=("trace", "tool"), default="trace",
+                   help="CPU demand from the trace's samples or guessed by tool "
+                        "(default trace)")
+    p.add_argument("--curve-points", type=int, default=8,
+                   help="at most this many memory levels per step (default 8)")
     p.add_argument("--swing-mb", type=int, default=192,
                    help="memory swing of the synthetic session (default 192)")
     p.add_argument("--noise-mem-mb", type=int, default=1536,
@@ -326,6 +402,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.speedup <= 0 or args.window_ms <= 0:
         p.error("--speedup and --window-ms must be positive")
+    if not 1 <= args.curve_points <= 32:
+        p.error("--curve-points must be between 1 and 32")
     if not os.path.isdir(args.traces):
         p.error(f"no traces at {args.traces} (set --traces or $AGENTCG_TRACES)")
     return args

@@ -48,6 +48,9 @@ struct agentcg_mem_pressure {
         __u64 max_events;  /* reclaims at memory.max seen so far */
         __u32 level;       /* enum agentcg_mem_level of the latest event */
         __u32 pad;
+        /* When the observer last sent a ring buffer event of each kind
+         * (index enum agentcg_mem_event_kind - 1), for its rate limit. */
+        __u64 sent_ns[3];
 };
 
 /*

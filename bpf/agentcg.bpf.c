@@ -106,6 +106,24 @@
  * mirrored at every period end into the cgrp_stats map, keyed by cgroup
  * id, for the daemon.
  *
+ * Classes.  The daemon maps each step's cgroup id to its class; a class
+ * has a slice and may have a latency boost: a waking cgroup of that class
+ * starts up to its boost ahead of the others and preempts a CPU, paid
+ * from a credit that refills slowly, so the boost cannot starve anyone
+ * (see "Classes and the latency boost" below).  The wake-up clamp above
+ * bounds the boost too, so a crowd of waking cgroups still cannot take
+ * more than a slice and a boost each.
+ *
+ * Memory coupling.  A cgroup under memory pressure (over memory.high, in
+ * reclaim, or marked by the memory observer in mem_pressure) is charged a
+ * multiple of its CPU time and gets shorter slices until the pressure has
+ * passed, with hysteresis (see "Memory coupling" below).
+ *
+ * Reporting.  ops.exit() sends the exit record through exit_ring, which
+ * the daemon polls, so it learns of an exit at once; throttles, used-up
+ * boosts and memory penalties go through the events ring, rate-limited
+ * per cgroup; per-cgroup counters lead each cgroup's storage.
+ *
  * What it does not do yet: within a cgroup, tasks take turns and their
  * nice values are ignored; a task the scheduler queued just before its
  * cgroup's throttle was lifted may wait one more period; cgroups deeper
@@ -119,6 +137,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "agentcg.h"
+#include "agentcg-mem.h"
 
 char _license[] SEC("license") = "GPL";
 
@@ -176,6 +195,7 @@ _Static_assert(AGENTCG_OPS_SWITCH_PARTIAL == SCX_OPS_SWITCH_PARTIAL,
 const volatile __u64 slice_ns = 5ULL * 1000 * 1000;
 const volatile __u64 busy_lag_ns = 100ULL * 1000 * 1000;
 const volatile bool partial; /* the loader mirrors it in ops.flags */
+const volatile bool memory_coupling;
 
 __u64 vtime_now;
 __u64 hweight_gen = 1; /* bumped whenever a share may have changed */
@@ -188,6 +208,7 @@ struct agentcg_exit_info exit_info;
  * for a moment still ends where it should.
  */
 struct cgrp_ctx {
+        struct agentcg_cgroup_counters cnt; /* first: userspace reads it */
         u64 vtime;
         u32 weight;
         u32 nr_runnable; /* its tasks between ops.runnable and ops.quiescent */
@@ -215,6 +236,17 @@ struct cgrp_ctx {
         u64 nr_periods;
         u64 nr_throttled;
         u64 throttled_ns;
+
+        u64 slice;       /* its class's slice, read when it wakes */
+        u64 boost_ns;    /* its class's boost per wake-up; 0 for none */
+        s64 credit;      /* boost credit left, in its own CPU time */
+        u64 credit_at;   /* when the credit was last refilled */
+        u32 boosting;    /* this activation runs on boost credit */
+        u32 mem_penalty; /* under memory pressure: charged at a multiple */
+        u32 mem_over;    /* over memory.high at the latest look */
+        u64 mem_seen_ns; /* when memory pressure was last seen */
+        u64 mem_checked_ns; /* when its memcg was last looked at */
+        u64 ev_sent_ns[AGENTCG_NR_EVENT_KINDS]; /* for the events' rate limit */
 };
 
 struct bw_timer {
@@ -226,6 +258,14 @@ struct task_ctx {
         u64 runnable_cgid; /* cgroup whose nr_runnable counts it, or 0 */
         u64 key;           /* virtual time of its latest queueing or renewal */
         u64 exec_start;    /* se.sum_exec_runtime when it was last charged */
+        u64 slice;         /* its cgroup's slice when it was last queued */
+        u32 boosted;       /* its cgroup ran on boost credit then */
+};
+
+/* Whether each CPU runs a boosted task, so a boosted wake-up does not
+ * preempt another one. */
+struct cpu_state {
+        u32 boosted;
 };
 
 struct {
@@ -257,6 +297,59 @@ struct {
         __type(value, struct agentcg_cgroup_stats);
 } cgrp_stats SEC(".maps");
 
+/* Each step's class, written by the daemon (see agentcg.h). */
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, AGENTCG_MAX_CLASSED_CGROUPS);
+        __type(key, u64);
+        __type(value, u32);
+} cgrp_class SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_ARRAY);
+        __uint(max_entries, AGENTCG_NR_CLASSES);
+        __type(key, u32);
+        __type(value, struct agentcg_class_params);
+} class_params SEC(".maps");
+
+/*
+ * Memory pressure per cgroup, as bpf/agentcg-mem.h describes it.  The
+ * daemon hands this map over to the memory observer's (reuse_fd), which
+ * writes a record at every reclaim it sees; without the observer it stays
+ * empty and the scheduler relies on its own checks.
+ */
+struct {
+        __uint(type, BPF_MAP_TYPE_LRU_HASH);
+        __uint(max_entries, AGENTCG_MAX_MEM_CGROUPS);
+        __type(key, __u64);
+        __type(value, struct agentcg_mem_pressure);
+} mem_pressure SEC(".maps");
+
+/* Decisions of note for the daemon's journal (enum agentcg_event_kind). */
+struct {
+        __uint(type, BPF_MAP_TYPE_RINGBUF);
+        __uint(max_entries, AGENTCG_EVENT_RING_SIZE);
+} events SEC(".maps");
+
+#define MAX_CPUS 1024
+
+struct {
+        __uint(type, BPF_MAP_TYPE_ARRAY);
+        __uint(max_entries, MAX_CPUS);
+        __type(key, u32);
+        __type(value, struct cpu_state);
+} cpu_states SEC(".maps");
+
+/*
+ * The exit record goes out through a ring buffer of its own, so that the
+ * daemon learns of an exit the moment it happens (it polls the ring's fd
+ * in its event loop) and no burst of other events can crowd it out.
+ */
+struct {
+        __uint(type, BPF_MAP_TYPE_RINGBUF);
+        __uint(max_entries, AGENTCG_EXIT_RING_SIZE);
+} exit_ring SEC(".maps");
+
 struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
         __uint(max_entries, AGENTCG_NR_STATS);
@@ -270,6 +363,39 @@ static void stat_inc(u32 idx)
 
         if (cnt)
                 (*cnt)++;
+}
+
+/*
+ * Sends a decision of note about @cgc to the daemon, at most one per kind
+ * and cgroup per gap: a cgroup throttled every period must not flood the
+ * journal.  The running total in @value says how many were not sent.
+ */
+static void event_send(struct cgrp_ctx *cgc, u32 kind, u64 value)
+{
+        u64 now = bpf_ktime_get_ns(), gap = AGENTCG_EVENT_GAP_NS;
+        struct agentcg_event *ev;
+
+        if (kind >= AGENTCG_NR_EVENT_KINDS)
+                return;
+        if (kind == AGENTCG_EV_MEM_PENALTY_ON || kind == AGENTCG_EV_MEM_PENALTY_OFF)
+                gap = AGENTCG_PENALTY_EVENT_GAP_NS;
+        if (cgc->ev_sent_ns[kind] && now - cgc->ev_sent_ns[kind] < gap) {
+                stat_inc(AGENTCG_STAT_EVENT_LIMITED);
+                return;
+        }
+        cgc->ev_sent_ns[kind] = now;
+
+        ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+        if (!ev) {
+                stat_inc(AGENTCG_STAT_EVENT_LOST);
+                return;
+        }
+        ev->ts_ns = now;
+        ev->cgid = cgc->id;
+        ev->kind = kind;
+        ev->pad = 0;
+        ev->value = value;
+        bpf_ringbuf_submit(ev, 0);
 }
 
 /* Virtual times wrap around; compare them the way jiffies are compared. */
@@ -545,6 +671,7 @@ static void bw_consume(struct cgrp_ctx *cgc, u64 used, u64 now)
                 cgc->throttled_at = now;
                 cgc->nr_throttled++;
                 stat_inc(AGENTCG_STAT_THROTTLE);
+                event_send(cgc, AGENTCG_EV_THROTTLED, cgc->nr_throttled);
         }
         bw_timer_ensure(cgc, now);
 }
@@ -836,32 +963,252 @@ static void cgrp_set_bw(struct cgroup *cgrp, struct cgrp_ctx *cgc, u64 period_us
  * Charges @p's CPU time since its last charge to its cgroup's clock and
  * to the budgets above it.  If the cgroup is gone, the charge is dropped.
  */
+/*
+ * Classes and the latency boost.
+ *
+ * A cgroup reads its class's slice and boost from the maps the daemon
+ * fills each time it wakes (goes from no runnable task to one), so a class
+ * set after the cgroup was made applies from its next wake-up.
+ *
+ * A cgroup of a class with a boost wakes up to slice + boost_ns of its own
+ * CPU time ahead of vtime_now instead of one slice, so its task is next in
+ * the queue, and if no CPU is idle it preempts one that runs an unboosted
+ * task.  The boost is paid from a credit: all CPU time the cgroup uses
+ * while boosted is taken from it, and once it is used up the boost ends
+ * (its clock is pulled back in line) until the credit refills, at 1 ns per
+ * BOOST_REFILL_DIV ns of wall-clock time, up to BOOST_CAP_MULT boosts.  A
+ * boosted cgroup therefore gets at most 1/BOOST_REFILL_DIV of a CPU more
+ * than its share over time, however often it wakes: batch work is never
+ * starved.  The credit fields are updated without a lock; two CPUs racing
+ * on them can only misplace a little credit.
+ */
+#define BOOST_REFILL_DIV 20
+#define BOOST_CAP_MULT 4
+
+static void cgrp_load_class(struct cgrp_ctx *cgc)
+{
+        u32 *cls = bpf_map_lookup_elem(&cgrp_class, &cgc->id);
+        u32 idx = cls ? *cls : AGENTCG_CLASS_DEFAULT;
+        struct agentcg_class_params *cp = bpf_map_lookup_elem(&class_params, &idx);
+
+        cgc->slice = cp && cp->slice_ns ? cp->slice_ns : slice_ns;
+        cgc->boost_ns = cp ? cp->boost_ns : 0;
+}
+
+static void boost_refill(struct cgrp_ctx *cgc, u64 now)
+{
+        s64 cap = cgc->boost_ns * BOOST_CAP_MULT;
+        s64 credit = cgc->credit + (s64)((now - cgc->credit_at) / BOOST_REFILL_DIV);
+
+        cgc->credit_at = now;
+        cgc->credit = credit < cap ? credit : cap;
+}
+
+/* The boost @cgc wakes with, 0 for none; starts it if there is one. */
+static u64 boost_take(struct cgrp_ctx *cgc)
+{
+        if (!cgc->boost_ns)
+                return 0;
+
+        boost_refill(cgc, bpf_ktime_get_ns());
+        cgc->cnt.boost_credit_ns = cgc->credit;
+        if (cgc->credit <= 0)
+                return 0;
+
+        cgc->boosting = 1;
+        cgc->cnt.nr_boosts++;
+        stat_inc(AGENTCG_STAT_BOOST);
+        return (u64)cgc->credit < cgc->boost_ns ? (u64)cgc->credit : cgc->boost_ns;
+}
+
+/* Sets @cgc's clock @lead behind vtime_now, whichever side it was on. */
+static void cgrp_set_lead(struct cgrp_ctx *cgc, u64 lead)
+{
+        u64 vtime = cgc->vtime;
+
+        __sync_val_compare_and_swap(&cgc->vtime, vtime, vtime_now - lead);
+}
+
+/* @used ns of a boosted cgroup's CPU time are paid from its credit. */
+static void boost_pay(struct cgroup *cgrp, struct cgrp_ctx *cgc, u64 used)
+{
+        if (__sync_fetch_and_add(&cgc->credit, -(s64)used) - (s64)used > 0)
+                return;
+        if (!xchg32(&cgc->boosting, 0))
+                return;
+
+        cgc->cnt.nr_boost_exhausted++;
+        stat_inc(AGENTCG_STAT_BOOST_DONE);
+        cgrp_pull_up(cgc, to_vtime(slice_ns, cgrp_share(cgrp, cgc)));
+        event_send(cgc, AGENTCG_EV_BOOST_EXHAUSTED, cgc->cnt.nr_boost_exhausted);
+}
+
+/* A boosted task is queued and no CPU is idle: preempt one that runs an
+ * unboosted task, its own previous CPU if it can. */
+static bool cpu_preemptible(s32 cpu, struct task_struct *p)
+{
+        u32 idx = cpu;
+        struct cpu_state *cs = bpf_map_lookup_elem(&cpu_states, &idx);
+
+        return cs && !cs->boosted && bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+}
+
+static void boost_preempt(struct task_struct *p)
+{
+        s32 prev = scx_bpf_task_cpu(p), nr_cpus = scx_bpf_nr_cpu_ids(), cpu;
+
+        if (cpu_preemptible(prev, p)) {
+                scx_bpf_kick_cpu(prev, SCX_KICK_PREEMPT);
+                stat_inc(AGENTCG_STAT_BOOST_KICK);
+                return;
+        }
+        bpf_for(cpu, 0, nr_cpus) {
+                if (cpu_preemptible(cpu, p)) {
+                        scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+                        stat_inc(AGENTCG_STAT_BOOST_KICK);
+                        return;
+                }
+        }
+}
+
+/*
+ * Memory coupling.  A cgroup whose memory is under pressure gets its CPU
+ * time charged MEM_PENALTY_MULT times over, a weight cut to a quarter, and
+ * half its slice, so the CPU its reclaim would burn, and the cache it
+ * would thrash, go to its neighbours.  Pressure is any of:
+ *
+ *  - the running task owes reclaim over memory.high
+ *    (memcg_nr_pages_over_high) or is in direct reclaim (PF_MEMALLOC);
+ *  - a record in mem_pressure younger than MEM_FRESH_NS (the memory
+ *    observer writes one at every reclaim it sees);
+ *  - the cgroup's usage above its memory.high, read through the memcg
+ *    kfuncs at most every MEM_CHECK_NS per cgroup.
+ *
+ * Hysteresis on both axes: once penalised, usage must fall below 31/32 of
+ * memory.high to count as relieved, and the penalty is lifted only after
+ * MEM_HOLD_NS without any pressure, so a cgroup hovering at its limit does
+ * not flap.  The root cgroup is never penalised: kswapd runs there.
+ */
+#define MEM_PENALTY_MULT 4
+#define MEM_CHECK_NS (10ULL * 1000 * 1000)
+#define MEM_FRESH_NS (100ULL * 1000 * 1000)
+#define MEM_HOLD_NS (500ULL * 1000 * 1000)
+#define PF_MEMALLOC 0x00000800
+#define PAGE_SHIFT 12
+#define PAGE_COUNTER_LIMIT (1ULL << 50) /* pages; "max" is far above */
+
+static bool mem_over_high(struct cgroup *cgrp, struct cgrp_ctx *cgc)
+{
+        struct mem_cgroup *memcg = bpf_get_mem_cgroup(&cgrp->self);
+        u64 usage, high;
+
+        if (!memcg)
+                return false;
+        usage = bpf_mem_cgroup_usage(memcg);
+        high = memcg->memory.high;
+        bpf_put_mem_cgroup(memcg);
+
+        if (high >= PAGE_COUNTER_LIMIT)
+                return false;
+        high <<= PAGE_SHIFT;
+        if (cgc->mem_penalty)
+                high -= high / 32;
+        return usage > high;
+}
+
+static bool mem_pressured(struct task_struct *p, struct cgroup *cgrp, struct cgrp_ctx *cgc,
+                          u64 now)
+{
+        struct agentcg_mem_pressure *rec;
+
+        if (p->memcg_nr_pages_over_high || (p->flags & PF_MEMALLOC))
+                return true;
+
+        rec = bpf_map_lookup_elem(&mem_pressure, &cgc->id);
+        if (rec && now - rec->last_ns < MEM_FRESH_NS)
+                return true;
+
+        if (now - cgc->mem_checked_ns >= MEM_CHECK_NS) {
+                cgc->mem_checked_ns = now;
+                cgc->mem_over = mem_over_high(cgrp, cgc);
+        }
+        return cgc->mem_over;
+}
+
+static void mem_update(struct task_struct *p, struct cgroup *cgrp, struct cgrp_ctx *cgc)
+{
+        u64 now = bpf_ktime_get_ns();
+
+        if (mem_pressured(p, cgrp, cgc, now)) {
+                cgc->mem_seen_ns = now;
+                if (xchg32(&cgc->mem_penalty, 1))
+                        return;
+                cgc->cnt.mem_penalty = 1;
+                cgc->cnt.nr_mem_penalties++;
+                stat_inc(AGENTCG_STAT_MEM_PENALTY);
+                event_send(cgc, AGENTCG_EV_MEM_PENALTY_ON, cgc->cnt.nr_mem_penalties);
+                return;
+        }
+
+        if (cgc->mem_penalty && now - cgc->mem_seen_ns > MEM_HOLD_NS &&
+            xchg32(&cgc->mem_penalty, 0)) {
+                cgc->cnt.mem_penalty = 0;
+                event_send(cgc, AGENTCG_EV_MEM_PENALTY_OFF, cgc->cnt.nr_mem_penalties);
+        }
+}
+
+/* The slice @cgc's tasks get now. */
+static u64 cgrp_slice(struct cgrp_ctx *cgc)
+{
+        u64 slice = cgc->slice ? cgc->slice : slice_ns;
+
+        return cgc->mem_penalty ? slice / 2 : slice;
+}
+
+/*
+ * Charges @p's CPU time since its last charge to its cgroup's clock and
+ * to the budgets above it, and to its boost credit.  If the cgroup is
+ * gone, the charge is dropped.
+ */
 static void task_charge(struct task_struct *p, struct task_ctx *tctx)
 {
         u64 now = p->se.sum_exec_runtime;
         u64 used = now - tctx->exec_start;
         struct cgroup *cgrp;
         struct cgrp_ctx *cgc;
+        u64 vt;
 
         tctx->exec_start = now;
         cgrp = bpf_cgroup_from_id(tctx->cgid);
         if (!cgrp)
                 return;
         cgc = cgrp_ctx(cgrp);
-        if (cgc) {
-                __sync_fetch_and_add(&cgc->vtime, to_vtime(used, cgrp_share(cgrp, cgc)));
-                if (cgc->bw_path)
-                        bw_charge(cgrp, used);
+        if (!cgc)
+                goto out;
+
+        if (memory_coupling && cgrp->level > 0)
+                mem_update(p, cgrp, cgc);
+        vt = to_vtime(used, cgrp_share(cgrp, cgc));
+        if (cgc->mem_penalty) {
+                vt *= MEM_PENALTY_MULT;
+                cgc->cnt.mem_penalty_ns += used;
         }
+        __sync_fetch_and_add(&cgc->vtime, vt);
+
+        if (cgc->boosting)
+                boost_pay(cgrp, cgc, used);
+        if (cgc->bw_path)
+                bw_charge(cgrp, used);
+out:
         bpf_cgroup_release(cgrp);
 }
 
 /*
- * Gives @p, which is about to be queued or sent to a CPU, its key, and
- * says in @throttler which cgroup's DSQ it has to wait in instead (0 for
- * none).
+ * Gives @p, which is about to be queued or sent to a CPU, its key and its
+ * slice, and says in @throttler which cgroup's DSQ it has to wait in
+ * instead (0 for none).
  */
-static u64 task_set_key(struct task_struct *p, u64 *throttler)
+static u64 task_set_key(struct task_struct *p, u64 *throttler, u64 *slice)
 {
         struct task_ctx *tctx = task_ctx(p);
         struct cgroup *cgrp = scx_bpf_task_cgroup(p);
@@ -869,9 +1216,12 @@ static u64 task_set_key(struct task_struct *p, u64 *throttler)
         u64 key = cgc ? cgrp_key(cgrp, cgc) : vtime_now;
 
         *throttler = cgc ? cgrp_throttler(cgrp, cgc) : 0;
+        *slice = cgc ? cgrp_slice(cgc) : slice_ns;
         if (tctx) {
                 tctx->cgid = cgrp->kn->id;
                 tctx->key = key;
+                tctx->slice = *slice;
+                tctx->boosted = cgc ? cgc->boosting : 0;
         }
         bpf_cgroup_release(cgrp);
         return key;
@@ -909,7 +1259,7 @@ static bool task_renew(struct task_struct *p, bool force)
 
         tctx->key = key;
         vtime_advance(key);
-        scx_bpf_task_set_slice(p, slice_ns);
+        scx_bpf_task_set_slice(p, tctx->slice ? tctx->slice : slice_ns);
         stat_inc(AGENTCG_STAT_RENEW);
         return true;
 }
@@ -919,14 +1269,14 @@ s32 SCX_OP(agentcg_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fla
 {
         bool idle = false;
         s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
-        u64 throttler;
+        u64 throttler, slice;
 
         if (idle) {
-                task_set_key(p, &throttler);
+                task_set_key(p, &throttler, &slice);
                 if (throttler)
                         return cpu;
                 stat_inc(AGENTCG_STAT_DIRECT);
-                scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+                scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice, 0);
         }
         return cpu;
 }
@@ -941,20 +1291,25 @@ s32 SCX_OP(agentcg_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fla
  */
 void SCX_OP(agentcg_enqueue, struct task_struct *p, u64 enq_flags)
 {
-        u64 throttler, key = task_set_key(p, &throttler);
+        u64 throttler, slice, key = task_set_key(p, &throttler, &slice);
+        struct task_ctx *tctx;
 
         if (throttler) {
                 stat_inc(AGENTCG_STAT_PARK);
-                scx_bpf_dsq_insert(p, throttler, slice_ns, enq_flags);
+                scx_bpf_dsq_insert(p, throttler, slice, enq_flags);
                 return;
         }
         if (enq_flags & SCX_ENQ_LAST) {
-                scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+                scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
                 scx_bpf_kick_cpu(scx_bpf_task_cpu(p), 0);
                 return;
         }
         stat_inc(AGENTCG_STAT_ENQUEUE);
-        scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, key, enq_flags);
+        scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice, key, enq_flags);
+
+        tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+        if (tctx && tctx->boosted && (enq_flags & SCX_ENQ_WAKEUP))
+                boost_preempt(p);
 }
 
 /*
@@ -1005,12 +1360,23 @@ void SCX_OP(agentcg_dispatch, s32 cpu, struct task_struct *prev)
 /*
  * The first runnable task of a cgroup makes it active, which may make its
  * ancestors active and changes its siblings' shares.  It also loses
- * whatever credit it had beyond one slice of its own CPU time.
+ * whatever credit it had beyond one slice of its own CPU time, or beyond
+ * one slice and its boost if its class has one and its credit allows.
  */
 static void cgrp_wake(struct cgroup *cgrp, struct cgrp_ctx *cgc)
 {
+        u64 share, boost;
+
         cgrp_propagate(cgrp, cgrp->level, 1, OWN_WEIGHT);
-        if (cgrp_pull_up(cgc, to_vtime(slice_ns, cgrp_share(cgrp, cgc))))
+        cgrp_load_class(cgc);
+        share = cgrp_share(cgrp, cgc);
+
+        boost = boost_take(cgc);
+        if (boost) {
+                cgrp_set_lead(cgc, to_vtime(slice_ns + boost, share));
+                return;
+        }
+        if (cgrp_pull_up(cgc, to_vtime(slice_ns, share)))
                 stat_inc(AGENTCG_STAT_WAKE_CLAMP);
 }
 
@@ -1043,8 +1409,10 @@ static void cgid_unrun(u64 cgid)
         if (!cgrp)
                 return;
         cgc = cgrp_ctx(cgrp);
-        if (cgc && __sync_fetch_and_sub(&cgc->nr_runnable, 1) == 1)
+        if (cgc && __sync_fetch_and_sub(&cgc->nr_runnable, 1) == 1) {
+                cgc->boosting = 0;
                 cgrp_propagate(cgrp, cgrp->level, -1, -OWN_WEIGHT);
+        }
         bpf_cgroup_release(cgrp);
 }
 
@@ -1063,11 +1431,17 @@ void SCX_OP(agentcg_quiescent, struct task_struct *p, u64 deq_flags)
 void SCX_OP(agentcg_running, struct task_struct *p)
 {
         struct task_ctx *tctx = task_ctx(p);
+        u32 cpu = bpf_get_smp_processor_id();
+        struct cpu_state *cs;
 
         if (!tctx)
                 return;
         tctx->exec_start = p->se.sum_exec_runtime;
         vtime_advance(tctx->key);
+
+        cs = bpf_map_lookup_elem(&cpu_states, &cpu);
+        if (cs)
+                cs->boosted = tctx->boosted;
 }
 
 void SCX_OP(agentcg_stopping, struct task_struct *p, bool runnable)
@@ -1109,6 +1483,8 @@ s32 SCX_OP(agentcg_init_task, struct task_struct *p, struct scx_init_task_args *
         tctx->runnable_cgid = 0;
         tctx->key = vtime_now;
         tctx->exec_start = p->se.sum_exec_runtime;
+        tctx->slice = slice_ns;
+        tctx->boosted = 0;
         return 0;
 }
 
@@ -1149,6 +1525,7 @@ s32 SCX_OP_SLEEPABLE(agentcg_cgroup_init, struct cgroup *cgrp,
 
         cgc->id = cgid;
         cgc->vtime = vtime_now;
+        cgc->slice = slice_ns;
         cgc->weight = weight_sane(args->weight);
         cgrp_set_bw(cgrp, cgc, args->bw_period_us, args->bw_quota_us, args->bw_burst_us);
         return 0;
@@ -1163,6 +1540,7 @@ void SCX_OP(agentcg_cgroup_exit, struct cgroup *cgrp)
                 __sync_fetch_and_sub(&nr_limited, 1);
         bpf_map_delete_elem(&bw_timers, &cgid);
         bpf_map_delete_elem(&cgrp_stats, &cgid);
+        bpf_map_delete_elem(&cgrp_class, &cgid);
         scx_bpf_destroy_dsq(cgid);
         bpf_cgrp_storage_delete(&cgrp_ctxs, cgrp);
 }
@@ -1212,13 +1590,21 @@ s32 SCX_OP_SLEEPABLE(agentcg_init)
         return ret;
 }
 
-/* kind goes last: userspace takes a non-zero kind as a complete record. */
+/*
+ * kind goes last: userspace takes a non-zero kind as a complete record.
+ * The same record then wakes the daemon through exit_ring; if the ring
+ * cannot take it, the daemon still finds it in exit_info when it next
+ * looks, so the failure is only counted.
+ */
 void SCX_OP(agentcg_exit, struct scx_exit_info *ei)
 {
         bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
         bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
         exit_info.exit_code = ei->exit_code;
         exit_info.kind = ei->kind;
+
+        if (bpf_ringbuf_output(&exit_ring, &exit_info, sizeof(exit_info), 0))
+                stat_inc(AGENTCG_STAT_EXIT_LOST);
 }
 
 SEC(".struct_ops.link")

@@ -35,6 +35,13 @@ enum agentcg_stat {
         AGENTCG_STAT_PARK,       /* tasks set aside until a budget refill */
         AGENTCG_STAT_UNPARK,     /* set-aside tasks queued again after one */
         AGENTCG_STAT_BW_FULL,    /* cpu.max limits ignored: no room in the maps */
+        AGENTCG_STAT_EXIT_LOST,  /* exit records the exit ring had no room for */
+        AGENTCG_STAT_BOOST,      /* wake-ups that ran ahead on boost credit */
+        AGENTCG_STAT_BOOST_KICK, /* CPUs preempted for a boosted wake-up */
+        AGENTCG_STAT_BOOST_DONE, /* boosts that used up their credit */
+        AGENTCG_STAT_MEM_PENALTY, /* memory penalties imposed */
+        AGENTCG_STAT_EVENT_LIMITED, /* events not sent: rate limit */
+        AGENTCG_STAT_EVENT_LOST, /* events the event ring had no room for */
         AGENTCG_NR_STATS,
 };
 
@@ -56,6 +63,80 @@ struct agentcg_cgroup_stats {
         __u64 throttled_usec; /* time its tasks waited for a refill */
         __s64 budget_usec;    /* budget left after the latest refill */
 };
+
+/*
+ * Step classes, numbered as the daemon's enum Class (src/daemon/conf.h).
+ * The daemon writes each step's class into the "cgrp_class" hash map
+ * (key: cgroup id, value: __u32 class) when it creates the step, and
+ * again for every existing step whenever a scheduler is attached.  A
+ * cgroup without an entry is scheduled as AGENTCG_CLASS_DEFAULT.
+ */
+enum agentcg_class {
+        AGENTCG_CLASS_INTERACTIVE,
+        AGENTCG_CLASS_LATENCY,
+        AGENTCG_CLASS_BATCH,
+        AGENTCG_CLASS_BESTEFFORT,
+        AGENTCG_NR_CLASSES,
+};
+
+#define AGENTCG_CLASS_DEFAULT AGENTCG_CLASS_BATCH
+#define AGENTCG_MAX_CLASSED_CGROUPS 16384
+
+/*
+ * What a class means to the scheduler, in the "class_params" array map
+ * indexed by class.  The daemon fills it before it attaches the
+ * scheduler.  A boost_ns of 0 means no latency boost for the class.
+ */
+struct agentcg_class_params {
+        __u64 slice_ns; /* how long its tasks run before others get a turn */
+        __u64 boost_ns; /* CPU time a wake-up may run ahead, from its credit */
+};
+
+/*
+ * Per-cgroup counters of the class and memory policy.  They are the first
+ * member of the scheduler's cgroup storage ("cgrp_ctxs"), which userspace
+ * reads with a cgroup directory fd as the key; the rest of that value is
+ * the scheduler's own.  All cgroups have them while the scheduler runs.
+ */
+struct agentcg_cgroup_counters {
+        __u64 nr_boosts;          /* wake-ups that ran ahead on boost credit */
+        __u64 nr_boost_exhausted; /* boosts that used up the credit */
+        __s64 boost_credit_ns;    /* credit left at the latest wake-up */
+        __u64 nr_mem_penalties;   /* times a memory penalty was imposed */
+        __u64 mem_penalty;        /* 1 while it is under one */
+        __u64 mem_penalty_ns;     /* CPU time it ran under one */
+};
+
+/*
+ * Decisions of note, sent through the "events" ring buffer for the
+ * journal.  The scheduler sends at most one per cgroup and kind per
+ * AGENTCG_EVENT_GAP_NS (memory penalties: per AGENTCG_MEM_EVENT_GAP_NS);
+ * value is the cgroup's running total of that kind, so a reader sees how
+ * many happened in between.
+ */
+enum agentcg_event_kind {
+        AGENTCG_EV_THROTTLED = 1,   /* a cpu.max budget ran out */
+        AGENTCG_EV_BOOST_EXHAUSTED, /* a boost used up the credit */
+        AGENTCG_EV_MEM_PENALTY_ON,  /* memory pressure: less CPU */
+        AGENTCG_EV_MEM_PENALTY_OFF, /* the pressure has passed */
+        AGENTCG_NR_EVENT_KINDS,
+};
+
+#define AGENTCG_EVENT_GAP_NS (10ULL * 1000 * 1000 * 1000)
+#define AGENTCG_PENALTY_EVENT_GAP_NS (1ULL * 1000 * 1000 * 1000)
+#define AGENTCG_EVENT_RING_SIZE (64 * 1024)
+
+struct agentcg_event {
+        __u64 ts_ns; /* bpf_ktime_get_ns() */
+        __u64 cgid;
+        __u32 kind;  /* enum agentcg_event_kind */
+        __u32 pad;
+        __u64 value;
+};
+
+/* Size of the "exit_ring" ring buffer that carries the exit record: a
+ * page-aligned power of two with room for one record and its header. */
+#define AGENTCG_EXIT_RING_SIZE 8192
 
 #define AGENTCG_EXIT_REASON_LEN 128
 #define AGENTCG_EXIT_MSG_LEN 1024

@@ -11,7 +11,7 @@ _agentcgctl_steps() {
 
 _agentcgctl() {
 	local cur prev verb="" i
-	local verbs="status list session-new session-end step-new step-add step-end freeze thaw kill run"
+	local verbs="status list show top session-new session-end step-new step-add step-end freeze thaw kill run"
 	local limits="--class --cpu-weight --cpu-max --memory-high --memory-max --tasks-max"
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -55,14 +55,15 @@ _agentcgctl() {
 	run) COMPREPLY=($(compgen -W "$limits --session --step --" -- "$cur")) ;;
 	step-end) [[ "$cur" == -* ]] && COMPREPLY=($(compgen -W "--grace" -- "$cur")) ;;
 	session-new) [[ "$cur" == -* ]] && COMPREPLY=($(compgen -W "--pid" -- "$cur")) ;;
-	list | status) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	list | status | show) [[ "$cur" == -* ]] && COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	top) [[ "$cur" == -* ]] && COMPREPLY=($(compgen -W "--interval --iterations" -- "$cur")) ;;
 	esac
 	[ ${#COMPREPLY[@]} -gt 0 ] && return
 
 	case "$verb:${#pos[@]}" in
-	session-end:0 | step-new:0 | step-add:0 | step-end:0 | freeze:0 | thaw:0 | kill:0)
+	show:0 | session-end:0 | step-new:0 | step-add:0 | step-end:0 | freeze:0 | thaw:0 | kill:0)
 		COMPREPLY=($(compgen -W "$(_agentcgctl_sessions)" -- "$cur")) ;;
-	step-add:1 | step-end:1 | freeze:1 | thaw:1 | kill:1)
+	show:1 | step-add:1 | step-end:1 | freeze:1 | thaw:1 | kill:1)
 		COMPREPLY=($(compgen -W "$(_agentcgctl_steps "${pos[0]}")" -- "$cur")) ;;
 	step-add:2)
 		COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur")) ;;

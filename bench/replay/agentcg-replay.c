@@ -6,6 +6,7 @@
  *   agentcg-replay calibrate
  *   agentcg-replay run --plan FILE --calibration FILE --out DIR
  *                      [--place none|dbus] [--memory-knob max|high]
+ *                      [--cpu-weights plan|default]
  *                      [--arm NAME] [--rep N]
  *                      [--scenario NAME] [--noise all|none|TAG,...]
  *                      [--deadline-ms MS] [--noise-lead-ms MS]
@@ -59,6 +60,7 @@ enum {
         ARG_OUT,
         ARG_PLACE,
         ARG_MEMORY_KNOB,
+        ARG_CPU_WEIGHTS,
         ARG_ARM,
         ARG_REP,
         ARG_SCENARIO,
@@ -93,6 +95,14 @@ static int parse_run_option(int c, RunOptions *o)
                         o->memory_knob = MEMORY_KNOB_MAX;
                 else if (streq(optarg, "high"))
                         o->memory_knob = MEMORY_KNOB_HIGH;
+                else
+                        return -EINVAL;
+                return 0;
+        case ARG_CPU_WEIGHTS:
+                if (streq(optarg, "plan"))
+                        o->cpu_weights = true;
+                else if (streq(optarg, "default"))
+                        o->cpu_weights = false;
                 else
                         return -EINVAL;
                 return 0;
@@ -133,6 +143,7 @@ static int verb_run(int argc, char **argv)
                 { "out", required_argument, NULL, ARG_OUT },
                 { "place", required_argument, NULL, ARG_PLACE },
                 { "memory-knob", required_argument, NULL, ARG_MEMORY_KNOB },
+                { "cpu-weights", required_argument, NULL, ARG_CPU_WEIGHTS },
                 { "arm", required_argument, NULL, ARG_ARM },
                 { "rep", required_argument, NULL, ARG_REP },
                 { "scenario", required_argument, NULL, ARG_SCENARIO },
@@ -145,6 +156,7 @@ static int verb_run(int argc, char **argv)
                 .arm = "none",
                 .scenario = "default",
                 .place = PLACE_NONE,
+                .cpu_weights = true,
                 .noise = (char *)"all",
                 .noise_lead_ms = 1000,
         };

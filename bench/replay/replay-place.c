@@ -11,7 +11,7 @@
  * each plan session is an agentcgroupd session (CreateSession), each step
  * a step of it with the plan's class, cpu.weight and memory limit, the
  * latter as memory.max or, for the memory.high arm, as memory.high
- * (CreateStep),
+ * (CreateStep; that arm also leaves every cpu.weight at 100),
  * the worker is moved in before it runs (AddProcess).  The daemon ends a
  * step by itself once its last process exited; the replayer ends it
  * (EndStep, which kills what is left) only when it has to stop a worker
@@ -40,9 +40,13 @@
  * neighbours hammering the CPUs, that can take many seconds. */
 #define CALL_TIMEOUT_USEC (120 * UINT64_C(1000000))
 
+/* The kernel's cpu.weight for a cgroup nobody configured. */
+#define CPU_WEIGHT_DEFAULT UINT64_C(100)
+
 struct Placer {
         PlaceMode mode;
         MemoryKnob knob;
+        bool cpu_weights;
         char session[NAME_MAX_LEN + 1];
         sd_bus *bus;
         pid_t holder;
@@ -119,7 +123,8 @@ static int create_session(Placer *p)
         return 0;
 }
 
-int placer_open(PlaceMode mode, MemoryKnob knob, const char *session, Placer **ret)
+int placer_open(PlaceMode mode, MemoryKnob knob, bool cpu_weights, const char *session,
+                Placer **ret)
 {
         Placer *p;
         int r;
@@ -129,6 +134,7 @@ int placer_open(PlaceMode mode, MemoryKnob knob, const char *session, Placer **r
                 return -ENOMEM;
         p->mode = mode;
         p->knob = knob;
+        p->cpu_weights = cpu_weights;
         p->holder = -1;
         snprintf(p->session, sizeof(p->session), "%s", session);
 
@@ -168,7 +174,8 @@ int placer_step_begin(Placer *p, const Step *s, pid_t pid)
          * the daemon's configuration says. */
         r = sd_bus_call_method(p->bus, BUS_NAME, BUS_PATH, BUS_INTERFACE, "CreateStep", &error,
                                &reply, "ssa(sv)", p->session, s->name, 4, "Class", "s",
-                               s->class, "CPUWeight", "t", s->cpu_weight, "MemoryHigh", "t",
+                               s->class, "CPUWeight", "t",
+                               p->cpu_weights ? s->cpu_weight : CPU_WEIGHT_DEFAULT, "MemoryHigh", "t",
                                p->knob == MEMORY_KNOB_HIGH ? s->memory_max : UINT64_MAX,
                                "MemoryMax", "t",
                                p->knob == MEMORY_KNOB_MAX ? s->memory_max : UINT64_MAX);

@@ -136,6 +136,12 @@ static int parse_step(Session *session, char **f, size_t n)
         if ((s->kind == STEP_EXEC || s->kind == STEP_COMPILE || s->kind == STEP_MEMSWING ||
              s->kind == STEP_PROBE) && !s->arg)
                 return -EINVAL;
+        if (s->kind == STEP_WORK && s->arg) {
+                CurveLevel levels[CURVE_MAX];
+
+                if (curve_parse(s->arg, levels, CURVE_MAX) < 0)
+                        return -EINVAL;
+        }
 
         session->n_steps++;
         return 0;

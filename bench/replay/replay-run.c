@@ -360,7 +360,8 @@ static _Noreturn void driver_main(Context *ctx, const Session *se, size_t index)
         report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         r = out && report != MAP_FAILED
-                    ? placer_open(ctx->opts->place, ctx->opts->memory_knob, se->name, &p)
+                    ? placer_open(ctx->opts->place, ctx->opts->memory_knob,
+                                  ctx->opts->cpu_weights, se->name, &p)
                     : -ENOMEM;
 
         (void)!write(ctx->ready_w, r < 0 ? "F" : "R", 1);
@@ -571,13 +572,15 @@ static int write_summary(const Context *ctx, uint64_t setup_ns, uint64_t wall_ns
 
         sched_state(sched_after, sizeof(sched_after));
         snprintf(text, sizeof(text),
-                 "arm=%s\nrep=%u\nscenario=%s\nplace=%s\nmemory_knob=%s\nnoise=%s\n"
+                 "arm=%s\nrep=%u\nscenario=%s\nplace=%s\nmemory_knob=%s\ncpu_weights=%s\n"
+                 "noise=%s\nt0_mono_ns=%" PRIu64 "\n"
                  "deadline_ms=%" PRIu64
                  "\nsessions=%zu\nsetup_ms=%.1f\nwall_ms=%.1f\nsched_before=%s\n"
                  "sched_after=%s\ndrivers_failed=%d\niters_per_ms=%.1f\n"
                  "touch_ms_per_mb=%.3f\nspawn_ms=%.2f\n",
                  o->arm, o->rep, o->scenario, place_mode_to_string(o->place),
-                 o->memory_knob == MEMORY_KNOB_HIGH ? "memory.high" : "memory.max", o->noise,
+                 o->memory_knob == MEMORY_KNOB_HIGH ? "memory.high" : "memory.max",
+                 o->cpu_weights ? "plan" : "default", o->noise, ctx->shared->t0_ns,
                  o->deadline_ms, n_drivers, (double)setup_ns / NSEC_PER_MSEC,
                  (double)wall_ns / NSEC_PER_MSEC, sched_before, sched_after, failed,
                  ctx->cal.iters_per_ms, ctx->cal.touch_ms_per_mb, ctx->cal.spawn_ms);

@@ -10,6 +10,11 @@
  * ratio is the step's slowdown.  A worker that merely ran for its
  * planned time would always look on time.
  *
+ * A work step's memory either is written at its start and held to its
+ * end, or follows the curve the plan gives it (levels at fractions of its
+ * duration, from the trace's memory samples): a rising level maps and
+ * writes the difference, a falling one unmaps it, latest first.
+ *
  * burn() is a dependent multiply-add chain on a volatile, so the compiler
  * can neither vectorize nor drop it, and its speed does not depend on
  * caches: under TCG every iteration costs about the same.
@@ -88,6 +93,46 @@ static void touch_free(void *p, uint64_t size)
                 munmap(p, size);
 }
 
+int curve_parse(const char *arg, CurveLevel *levels, size_t max)
+{
+        const char *p = arg;
+        size_t n = 0;
+
+        while (p && *p) {
+                unsigned permille;
+                uint64_t mb;
+                int len = 0;
+
+                if (n == max || sscanf(p, "%u:%" SCNu64 "%n", &permille, &mb, &len) != 2 ||
+                    permille > 1000 || (n > 0 && permille < levels[n - 1].permille))
+                        return -EINVAL;
+                levels[n++] = (CurveLevel) { permille, mb };
+                p += len;
+                if (*p == ',')
+                        p++;
+                else if (*p)
+                        return -EINVAL;
+        }
+        return n > 0 ? (int)n : -EINVAL;
+}
+
+/* What the curve makes the step write: every rise of its level. */
+static uint64_t curve_written_mb(const Step *s)
+{
+        CurveLevel lv[CURVE_MAX];
+        uint64_t held = 0, written = 0;
+        int n = s->arg ? curve_parse(s->arg, lv, CURVE_MAX) : -EINVAL;
+
+        if (n < 0)
+                return s->mem_mb;
+        for (int i = 0; i < n; i++) {
+                if (lv[i].mb > held)
+                        written += lv[i].mb - held;
+                held = lv[i].mb;
+        }
+        return written;
+}
+
 int step_parse_args(const Step *s, unsigned *a, unsigned *b, unsigned *c)
 {
         unsigned x = 0, y = 0, z = 0;
@@ -113,7 +158,7 @@ double step_expected_ms(const Step *s, const Calibration *c)
 
         switch (s->kind) {
         case STEP_WORK:
-                return (double)s->dur_ms + (double)s->mem_mb * c->touch_ms_per_mb;
+                return (double)s->dur_ms + (double)curve_written_mb(s) * c->touch_ms_per_mb;
         case STEP_COMPILE:
                 (void)step_parse_args(s, &n, &par, &burn_ms);
                 par = par ?: 1;
@@ -128,7 +173,47 @@ double step_expected_ms(const Step *s, const Calibration *c)
         }
 }
 
-/* CPU and sleep in WORK_PERIOD_MS periods after writing the memory. */
+/* The memory a work step holds: a stack of mappings, one per rise. */
+typedef struct Held {
+        void *map[CURVE_MAX + 1];
+        uint64_t size[CURVE_MAX + 1];
+        size_t n;
+        uint64_t total;
+} Held;
+
+/* Grows or shrinks what H holds to MB MiB. */
+static void held_set(Held *h, uint64_t mb)
+{
+        uint64_t want = mb * MB, page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+        if (want > h->total && h->n < ELEMENTSOF(h->map)) {
+                void *p = touch_new(want - h->total);
+
+                if (!p)
+                        return;
+                h->map[h->n] = p;
+                h->size[h->n++] = want - h->total;
+                h->total = want;
+                return;
+        }
+        while (h->n > 0 && h->total - h->size[h->n - 1] >= want) {
+                h->n--;
+                touch_free(h->map[h->n], h->size[h->n]);
+                h->total -= h->size[h->n];
+        }
+        if (h->n > 0 && h->total > want) {
+                /* Unmap the tail of the latest mapping, whole pages. */
+                uint64_t keep = (h->size[h->n - 1] - (h->total - want) + page - 1) / page * page;
+
+                if (keep < h->size[h->n - 1]) {
+                        munmap((char *)h->map[h->n - 1] + keep, h->size[h->n - 1] - keep);
+                        h->total -= h->size[h->n - 1] - keep;
+                        h->size[h->n - 1] = keep;
+                }
+        }
+}
+
+/* CPU and sleep in WORK_PERIOD_MS periods; memory as described above. */
 static void work_step(const Step *s, const Calibration *c)
 {
         uint64_t periods = s->dur_ms / WORK_PERIOD_MS ?: 1;
@@ -136,16 +221,26 @@ static void work_step(const Step *s, const Calibration *c)
         double sleep_us = (double)s->dur_ms * 1000.0 - cpu_us;
         uint64_t iters = burn_iters_for_us(c, cpu_us / (double)periods);
         uint64_t nap = (uint64_t)(sleep_us / (double)periods * NSEC_PER_USEC);
-        uint64_t size = s->mem_mb * MB;
-        void *mem;
+        CurveLevel lv[CURVE_MAX];
+        int n = s->arg ? curve_parse(s->arg, lv, CURVE_MAX) : 0;
+        Held held = {};
+        size_t next = 0;
 
-        mem = touch_new(size);
+        if (n <= 0) {
+                /* No curve: the whole target from the start. */
+                lv[0] = (CurveLevel) { 0, s->mem_mb };
+                n = 1;
+        }
         for (uint64_t i = 0; i < periods; i++) {
+                uint64_t permille = i * 1000 / periods;
+
+                while (next < (size_t)n && lv[next].permille <= permille)
+                        held_set(&held, lv[next++].mb);
                 burn(iters);
                 if (nap > 0)
                         sleep_ns(nap);
         }
-        touch_free(mem, size);
+        held_set(&held, 0);
 }
 
 static pid_t spawn_self(const char *self, const char *verb, const char *arg)

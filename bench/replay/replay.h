@@ -27,7 +27,7 @@
 #define NAME_MAX_LEN 64
 
 typedef enum StepKind {
-        STEP_WORK,     /* burn duty% of dur_ms, touch mem_mb */
+        STEP_WORK,     /* burn duty% of dur_ms; memory: mem_mb, or arg's curve */
         STEP_COMPILE,  /* arg N,PAR,BURN_MS: many short processes */
         STEP_MEMSWING, /* arg CYCLES,HOLD_MS: map, touch, hold, unmap mem_mb */
         STEP_PROBE,    /* arg INTERVAL_US,WORK_US: wake-up lateness for dur_ms */
@@ -118,7 +118,16 @@ void plan_done(Plan *plan);
 const char *step_kind_to_string(StepKind k);
 const char *role_to_string(Role r);
 
+/* A work step's memory curve (arg PERMILLE:MIB,...): from PERMILLE of
+ * its duration on, the step holds MIB. */
+#define CURVE_MAX 32
+typedef struct CurveLevel {
+        unsigned permille;
+        uint64_t mb;
+} CurveLevel;
+
 /* replay-work.c */
+int curve_parse(const char *arg, CurveLevel *levels, size_t max);
 int calibration_load(const char *path, Calibration *ret);
 int calibration_measure(const char *self, Calibration *ret);
 uint64_t burn(uint64_t iters);
@@ -131,7 +140,10 @@ _Noreturn void worker_run(const Step *s, const Calibration *c, WorkerReport *rep
                           const char *self, const char *out_dir, const char *label);
 
 /* replay-place.c */
-int placer_open(PlaceMode mode, MemoryKnob knob, const char *session, Placer **ret);
+/* CPU_WEIGHTS false: every step gets the kernel's default weight (100)
+ * instead of the plan's, for the arm that sets memory knobs only. */
+int placer_open(PlaceMode mode, MemoryKnob knob, bool cpu_weights, const char *session,
+                Placer **ret);
 int placer_step_begin(Placer *p, const Step *s, pid_t pid);
 void placer_step_end(Placer *p, const Step *s, pid_t pid);
 void placer_close(Placer *p);
@@ -149,6 +161,7 @@ typedef struct RunOptions {
         unsigned rep;
         PlaceMode place;
         MemoryKnob memory_knob;
+        bool cpu_weights; /* the plan's cpu.weight, or 100 for every step */
         char *noise;      /* comma-separated noise tags, "all" or "none" */
         uint64_t deadline_ms;
         uint64_t noise_lead_ms;

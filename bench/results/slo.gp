@@ -1,9 +1,10 @@
-set terminal svg size 760,420 dynamic font "sans,11" background "white"
+set terminal svg size 860,460 dynamic font "sans,11" background "white"
 set termoption noenhanced
 set output 'slo.svg'
 set title "Victim steps that ran and missed the SLO (slowdown > 2 or killed)"
 set grid ytics lc rgb "#dddddd"
 set key top left
+set xtics rotate by -30
 set ylabel "% (median over repetitions, 95 % CI)"
 set yrange [0:*]
 set style data histogram

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "ctl-bus.h"
+#include "ctl-top.h"
 #include "ctl.h"
 #include "parse.h"
 #include "util.h"
@@ -34,6 +35,8 @@ static const struct verb verbs[] = {
           verb_status },
         { "list", "", "List sessions (NAME CGROUP), with their steps indented below",
           verb_list },
+        { "show", "SESSION [STEP]",
+          "Show the properties of a session or a step (limits, usage, state)", verb_show },
         { "session-new", "NAME [--pid PID]",
           "Start a session adopting PID (default: the calling shell)", verb_session_new },
         { "session-end", "NAME", "End a session, killing everything in it",
@@ -51,6 +54,9 @@ static const struct verb verbs[] = {
           verb_step_kill },
         { "run", "[--session S] [--step NAME] [STEP SETTINGS] -- CMD...",
           "Run CMD in a new step and exit with its status", verb_run },
+        { "top", "[--interval DURATION] [-n COUNT]",
+          "Show every step's CPU share, throttles, boosts and memory penalties, live",
+          verb_top },
 };
 
 static const struct verb *find_verb(const char *name)
@@ -77,7 +83,7 @@ static void help(void)
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
                "     --no-ask-password  Do not let calls wait for interactive authorization\n"
-               "     --json             list, status: print JSON\n"
+               "     --json             list, status, show: print JSON\n"
                "     --pid PID          session-new: the process the session adopts\n"
                "     --session S        run: use the existing session S\n"
                "     --step NAME        run: name of the step to create\n"

@@ -30,7 +30,8 @@ struct hint {
 static const struct hint hints[] = {
         { SD_BUS_ERROR_SERVICE_UNKNOWN, "is agentcgroupd running?" },
         { SD_BUS_ERROR_NAME_HAS_NO_OWNER, "is agentcgroupd running?" },
-        { SD_BUS_ERROR_ACCESS_DENIED, "changing sessions and steps needs root" },
+        { SD_BUS_ERROR_ACCESS_DENIED,
+          "the bus refused the call; is org.agentcg1.conf installed in dbus-1/system.d?" },
         { SD_BUS_ERROR_NO_REPLY, "agentcgroupd did not answer in time; see its journal" },
         { SD_BUS_ERROR_TIMEOUT, "agentcgroupd did not answer in time; see its journal" },
 };
@@ -362,4 +363,23 @@ int ctl_get_property(sd_bus *bus, const char *name, char **ret, sd_bus_error *er
 {
         return sd_bus_get_property_string(bus, AGENTCG_BUS_NAME, AGENTCG_OBJECT_PATH,
                                           AGENTCG_INTERFACE, name, error, ret);
+}
+
+int ctl_get_object(sd_bus *bus, const char *session, const char *step, sd_bus_message **ret,
+                   sd_bus_error *error)
+{
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (step)
+                r = sd_bus_path_encode_many(&path, AGENTCG_OBJECT_PATH "/session/%/step/%",
+                                            session, step);
+        else
+                r = sd_bus_path_encode_many(&path, AGENTCG_OBJECT_PATH "/session/%", session);
+        if (r < 0)
+                return r;
+
+        return sd_bus_call_method(bus, AGENTCG_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                  "GetAll", error, ret, "s",
+                                  step ? "org.agentcg1.Step" : "org.agentcg1.Session");
 }

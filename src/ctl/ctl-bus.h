@@ -77,3 +77,7 @@ int ctl_list_sessions(sd_bus *bus, struct ctl_list *ret, sd_bus_error *error);
 int ctl_list_steps(sd_bus *bus, const char *session, struct ctl_list *ret, sd_bus_error *error);
 
 int ctl_get_property(sd_bus *bus, const char *name, char **ret, sd_bus_error *error);
+
+/* GetAll of the session's (STEP NULL) or the step's object: an a{sv}. */
+int ctl_get_object(sd_bus *bus, const char *session, const char *step, sd_bus_message **ret,
+                   sd_bus_error *error);

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -182,6 +183,21 @@ static int forward_signals_to(pid_t pid)
         return 0;
 }
 
+/* SCHED_EXT (7): the policy the agentcg scheduler takes in partial mode
+ * (SchedulerMode=partial).  In full mode, or with no sched_ext scheduler
+ * loaded, the kernel runs SCHED_EXT tasks like SCHED_OTHER ones, so the
+ * child gets it whatever the daemon's mode; a kernel without sched_ext
+ * refuses the policy, and the command then simply runs as SCHED_OTHER.
+ * The command's own children inherit it. */
+#define SCHED_EXT_POLICY 7
+
+static void set_sched_ext(void)
+{
+        struct sched_param param = { .sched_priority = 0 };
+
+        (void)sched_setscheduler(0, SCHED_EXT_POLICY, &param);
+}
+
 /* The child between clone3() and exec, already inside its step.  Only
  * async-signal-safe calls, and _exit() rather than exit() so that nothing
  * of the parent's (stdio buffers, the bus) is flushed twice. */
@@ -190,6 +206,7 @@ static _Noreturn void child_exec(int exec_error_fd, char **cmd, const sigset_t *
         int error;
 
         sigprocmask(SIG_SETMASK, mask, NULL);
+        set_sched_ext();
         execvp(cmd[0], cmd);
 
         error = errno;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The verbs that map onto single D-Bus calls (session-new, session-end,
- * step-new, step-add, step-end) and the two that read the daemon's state
- * (status, list).  Each parses its arguments, opens the system bus, makes
+ * step-new, step-add, step-end) and the three that read the daemon's
+ * state (status, list, show).  Each parses its arguments, opens the system bus, makes
  * its call and prints the result; ctl-bus.c knows the method signatures.
  *
  * Listings are for scripts as much as for people: one entry per line,
@@ -10,6 +10,7 @@
  * steps indented under their session, sorted by name, no colours.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,4 +510,117 @@ int verb_step_thaw(int argc, char **argv)
 int verb_step_kill(int argc, char **argv)
 {
         return simple_step_verb(argc, argv, "KillStep", "kill");
+}
+
+/* One property of a GetAll reply, as KEY=VALUE or as a JSON member. */
+static int print_property(sd_bus_message *m, const char *key, bool first)
+{
+        const char *contents, *str;
+        uint64_t t;
+        uint32_t u;
+        int b, r;
+
+        r = sd_bus_message_peek_type(m, NULL, &contents);
+        if (r < 0)
+                return r;
+
+        if (arg_json) {
+                printf(first ? "" : ",");
+                json_string(key);
+                putchar(':');
+        } else
+                printf("%s=", key);
+
+        if (streq(contents, "s")) {
+                r = sd_bus_message_read(m, "v", "s", &str);
+                if (r >= 0 && arg_json)
+                        json_string(str);
+                else if (r >= 0)
+                        fputs(str, stdout);
+        } else if (streq(contents, "t")) {
+                r = sd_bus_message_read(m, "v", "t", &t);
+                if (r >= 0)
+                        printf("%" PRIu64, t);
+        } else if (streq(contents, "u")) {
+                r = sd_bus_message_read(m, "v", "u", &u);
+                if (r >= 0)
+                        printf("%" PRIu32, u);
+        } else if (streq(contents, "b")) {
+                r = sd_bus_message_read(m, "v", "b", &b);
+                if (r >= 0)
+                        fputs(arg_json ? (b ? "true" : "false") : (b ? "yes" : "no"), stdout);
+        } else {
+                r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        fputs(arg_json ? "null" : "", stdout);
+        }
+
+        if (!arg_json)
+                putchar('\n');
+        return r;
+}
+
+static int print_properties(sd_bus_message *m)
+{
+        const char *key;
+        bool first = true;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        if (arg_json)
+                putchar('{');
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &key);
+                if (r >= 0)
+                        r = print_property(m, key, first);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                first = false;
+        }
+        if (r < 0)
+                return r;
+        if (arg_json)
+                printf("}\n");
+
+        return sd_bus_message_exit_container(m);
+}
+
+int verb_show(int argc, char **argv)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *session, *step;
+        int r;
+
+        r = ctl_parse_no_options(argc, argv);
+        if (r <= 0)
+                return r;
+        if (argc - optind != 1 && argc - optind != 2)
+                return ctl_usage_error(argv[0]);
+        session = argv[optind];
+        step = argc - optind == 2 ? argv[optind + 1] : NULL;
+
+        r = ctl_bus_open(&bus);
+        if (r < 0)
+                return r;
+
+        r = ctl_get_object(bus, session, step, &reply, &error);
+        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+            sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_INTERFACE))
+                return ctl_log_bus_error(NULL, -ENOENT, step ? "no step %s/%s" : "no session %s%s",
+                                         session, step ?: "");
+        if (r < 0)
+                return ctl_log_bus_error(&error, r, "cannot show %s%s%s", session,
+                                         step ? "/" : "", step ?: "");
+
+        r = print_properties(reply);
+        if (r < 0)
+                return ctl_log_bus_error(NULL, r, "cannot read the properties");
+        return 0;
 }

@@ -83,3 +83,4 @@ int verb_step_freeze(int argc, char **argv);
 int verb_step_thaw(int argc, char **argv);
 int verb_step_kill(int argc, char **argv);
 int verb_run(int argc, char **argv);
+int verb_show(int argc, char **argv);

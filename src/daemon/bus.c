@@ -12,7 +12,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 
+#include "bus-access.h"
+#include "bus-object.h"
 #include "bus.h"
 #include "cgroup-util.h"
 #include "config.h"
@@ -43,34 +46,63 @@ static int check_name(sd_bus_message *call, const char *what, const char *name)
                              reason);
 }
 
-static int check_pid(sd_bus_message *call, uint32_t pid)
+/* sd-bus would answer a handler's negative errno with a generic error
+ * derived from it; the API promises its own names, so a failure inside
+ * the daemon becomes Failed, saying which call failed and why. */
+static int failed(sd_bus_message *call, sd_bus_error *error, int r)
 {
-        if (pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) >= 0 || errno != ESRCH))
-                return 0;
+        if (r >= 0 || sd_bus_error_is_set(error))
+                return r;
 
+        log_warning_errno(r, "%s failed", sd_bus_message_get_member(call));
+        return sd_bus_error_setf(error, BUS_ERROR("Failed"), "%s failed: %s",
+                                 sd_bus_message_get_member(call), strerror(-r));
+}
+
+static int no_such_process(sd_bus_message *call, uint32_t pid)
+{
         return reply_refused(call, BUS_ERROR("NoSuchProcess"), "No process with PID %u.", pid);
 }
 
-static int caller_pid(sd_bus_message *call, uint32_t *ret)
+/* Opens a pidfd of PID, which holds the process while the caller's right
+ * to it is checked.  Returns 0 and *ret, 1 if refused, negative errno. */
+static int open_pid(sd_bus_message *call, uint32_t pid, int *ret)
 {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        pid_t pid;
-        int r;
+        int fd;
 
-        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_PID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_pid(creds, &pid);
-        if (r < 0)
-                return r;
+        if (pid == 0 || pid > INT32_MAX)
+                return no_such_process(call, pid);
 
-        *ret = (uint32_t)pid;
+        fd = pidfd_open((pid_t)pid, 0);
+        if (fd < 0)
+                return errno == ESRCH || errno == EINVAL ? no_such_process(call, pid)
+                                                         : negative_errno();
+        *ret = fd;
         return 0;
 }
 
-static int method_create_session(sd_bus_message *call, void *userdata, sd_bus_error *error)
+static int read_budget(sd_bus_message *call, SessionBudget *ret)
 {
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
+        r = session_budget_read(call, ret, &reason);
+        if (r == -EINVAL && reason)
+                return reply_refused(call, BUS_ERROR("InvalidLimit"), "%s", reason);
+        return r;
+}
+
+/* CreateSession and CreateSessionWithProperties: everything is checked
+ * (name, budget, the caller's right to the process, its quota) before
+ * systemd is asked for anything. */
+static int create_session(sd_bus_message *call, Manager *m, bool with_budget)
+{
+        _cleanup_close_ int pidfd = -EBADF;
+        SessionBudget budget = {};
         const char *name;
         uint32_t pid;
+        pid_t self;
+        uid_t uid;
         int r;
 
         r = sd_bus_message_read(call, "su", &name, &pid);
@@ -81,16 +113,44 @@ static int method_create_session(sd_bus_message *call, void *userdata, sd_bus_er
         if (r != 0)
                 return r;
 
-        if (pid == 0) {
-                r = caller_pid(call, &pid);
-                if (r < 0)
+        if (with_budget) {
+                r = read_budget(call, &budget);
+                if (r == 0 && budget.mask != 0)
+                        r = access_admin(call, "Setting a session's budget");
+                if (r != 0)
                         return r;
         }
-        r = check_pid(call, pid);
+
+        /* 0 is the caller itself, as the bus knows it. */
+        if (pid == 0) {
+                r = caller_pid(call, &self);
+                if (r < 0)
+                        return r;
+                pid = (uint32_t)self;
+        }
+
+        r = open_pid(call, pid, &pidfd);
+        if (r == 0)
+                r = access_process(call, pidfd, (pid_t)pid);
+        if (r == 0)
+                r = access_session_quota(m, call);
+        if (r == 0)
+                r = caller_uid(call, &uid);
         if (r != 0)
                 return r;
 
-        return session_create(userdata, call, name, (pid_t)pid);
+        return session_create(m, call, name, (pid_t)pid, TAKE_FD(pidfd), uid);
+}
+
+static int method_create_session(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        return failed(call, error, create_session(call, userdata, false));
+}
+
+static int method_create_session_props(sd_bus_message *call, void *userdata,
+                                       sd_bus_error *error)
+{
+        return failed(call, error, create_session(call, userdata, true));
 }
 
 static int read_session_name(sd_bus_message *call, const char **session)
@@ -120,16 +180,89 @@ static int read_step_names(sd_bus_message *call, const char **session, const cha
         return check_name(call, "Step", *step);
 }
 
+/* The checks and the work behind the methods that the manager and the
+ * session and step objects share (bus.h). */
+
+int bus_session_end(Manager *m, sd_bus_message *call, const char *session)
+{
+        int r;
+
+        r = access_session(m, call, session);
+        if (r == 0)
+                r = session_end(m, call, session);
+        return r;
+}
+
+int bus_session_set_budget(Manager *m, sd_bus_message *call, const char *session)
+{
+        SessionBudget budget;
+        int r;
+
+        r = read_budget(call, &budget);
+        if (r == 0)
+                r = access_admin(call, "Setting a session's budget");
+        if (r == 0)
+                r = session_set_budget(m, call, session, &budget);
+        return r;
+}
+
+int bus_step_end(Manager *m, sd_bus_message *call, const char *session, const char *step,
+                 uint64_t grace_usec)
+{
+        int r;
+
+        if (grace_usec > MAX_GRACE_USEC)
+                return reply_refused(call, BUS_ERROR("InvalidLimit"),
+                                     "grace_usec %" PRIu64 " is above the maximum of 60 s.",
+                                     grace_usec);
+
+        r = access_session(m, call, session);
+        if (r == 0)
+                r = step_end(m, call, session, step, grace_usec);
+        return r;
+}
+
+int bus_step_freeze(Manager *m, sd_bus_message *call, const char *session, const char *step,
+                    bool freeze)
+{
+        int r;
+
+        r = access_session(m, call, session);
+        if (r == 0)
+                r = step_freeze(m, call, session, step, freeze);
+        return r;
+}
+
+int bus_step_kill(Manager *m, sd_bus_message *call, const char *session, const char *step)
+{
+        int r;
+
+        r = access_session(m, call, session);
+        if (r == 0)
+                r = step_kill(m, call, session, step);
+        return r;
+}
+
 static int method_end_session(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
         const char *name;
         int r;
 
         r = read_session_name(call, &name);
-        if (r != 0)
-                return r;
+        if (r == 0)
+                r = bus_session_end(userdata, call, name);
+        return failed(call, error, r);
+}
 
-        return session_end(userdata, call, name);
+static int method_set_session_props(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        const char *name;
+        int r;
+
+        r = read_session_name(call, &name);
+        if (r == 0)
+                r = bus_session_set_budget(userdata, call, name);
+        return failed(call, error, r);
 }
 
 static int read_settings(sd_bus_message *call, const Manager *m, StepSettings *settings)
@@ -151,51 +284,57 @@ static int method_create_step(sd_bus_message *call, void *userdata, sd_bus_error
         int r;
 
         r = read_step_names(call, &session, &step);
-        if (r != 0)
-                return r;
-
-        r = read_settings(call, userdata, &settings);
-        if (r != 0)
-                return r;
-
-        return step_create(userdata, call, session, step, &settings);
+        if (r == 0)
+                r = read_settings(call, userdata, &settings);
+        if (r == 0)
+                r = access_session(userdata, call, session);
+        if (r == 0)
+                r = access_step_quota(userdata, call, &settings);
+        if (r == 0)
+                r = step_create(userdata, call, session, step, &settings);
+        return failed(call, error, r);
 }
 
 static int method_add_process(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
+        _cleanup_close_ int pidfd = -EBADF;
         const char *session, *step;
-        uint32_t pid;
+        uint32_t pid = 0;
         int r;
 
         r = read_step_names(call, &session, &step);
-        if (r != 0)
-                return r;
-
-        r = sd_bus_message_read(call, "u", &pid);
-        if (r < 0)
-                return r;
-
-        r = check_pid(call, pid);
-        if (r != 0)
-                return r;
-
-        return step_add_process(userdata, call, session, step, (pid_t)pid);
+        if (r == 0)
+                r = sd_bus_message_read(call, "u", &pid) < 0 ? -EBADMSG : 0;
+        if (r == 0)
+                r = access_session(userdata, call, session);
+        if (r == 0)
+                r = open_pid(call, pid, &pidfd);
+        if (r == 0)
+                r = access_process(call, pidfd, (pid_t)pid);
+        if (r == 0)
+                r = step_add_process(userdata, call, session, step, (pid_t)pid);
+        return failed(call, error, r);
 }
 
 static int method_add_pidfd(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
         const char *session, *step;
-        int r, pidfd;
+        int r, pidfd = -EBADF;
+        pid_t pid = 0;
 
         r = read_step_names(call, &session, &step);
-        if (r != 0)
-                return r;
-
-        r = sd_bus_message_read(call, "h", &pidfd);
-        if (r < 0)
-                return r;
-
-        return step_add_pidfd(userdata, call, session, step, pidfd);
+        if (r == 0)
+                r = sd_bus_message_read(call, "h", &pidfd) < 0 ? -EBADMSG : 0;
+        if (r == 0)
+                r = access_session(userdata, call, session);
+        if (r == 0 && pidfd_to_pid(pidfd, &pid) < 0)
+                r = reply_refused(call, BUS_ERROR("NoSuchProcess"),
+                                  "The file descriptor is not a pidfd of a live process.");
+        if (r == 0)
+                r = access_process(call, pidfd, pid);
+        if (r == 0)
+                r = step_add_pidfd(userdata, call, session, step, pidfd);
+        return failed(call, error, r);
 }
 
 static int method_open_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
@@ -204,54 +343,47 @@ static int method_open_step(sd_bus_message *call, void *userdata, sd_bus_error *
         int r;
 
         r = read_step_names(call, &session, &step);
-        if (r != 0)
-                return r;
-
-        return step_open(userdata, call, session, step);
+        if (r == 0)
+                r = access_session(userdata, call, session);
+        if (r == 0)
+                r = step_open(userdata, call, session, step);
+        return failed(call, error, r);
 }
 
 static int method_end_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
         const char *session, *step;
-        uint64_t grace_usec;
+        uint64_t grace_usec = 0;
         int r;
 
         r = read_step_names(call, &session, &step);
-        if (r != 0)
-                return r;
-
-        r = sd_bus_message_read(call, "t", &grace_usec);
-        if (r < 0)
-                return r;
-
-        if (grace_usec > MAX_GRACE_USEC)
-                return reply_refused(call, BUS_ERROR("InvalidLimit"),
-                                     "grace_usec %" PRIu64 " is above the maximum of 60 s.",
-                                     grace_usec);
-
-        return step_end(userdata, call, session, step, grace_usec);
+        if (r == 0)
+                r = sd_bus_message_read(call, "t", &grace_usec) < 0 ? -EBADMSG : 0;
+        if (r == 0)
+                r = bus_step_end(userdata, call, session, step, grace_usec);
+        return failed(call, error, r);
 }
 
-static int method_freeze_or_thaw(sd_bus_message *call, void *userdata, bool freeze)
+static int method_freeze_or_thaw(sd_bus_message *call, void *userdata, sd_bus_error *error,
+                                 bool freeze)
 {
         const char *session, *step;
         int r;
 
         r = read_step_names(call, &session, &step);
-        if (r != 0)
-                return r;
-
-        return step_freeze(userdata, call, session, step, freeze);
+        if (r == 0)
+                r = bus_step_freeze(userdata, call, session, step, freeze);
+        return failed(call, error, r);
 }
 
 static int method_freeze_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-        return method_freeze_or_thaw(call, userdata, true);
+        return method_freeze_or_thaw(call, userdata, error, true);
 }
 
 static int method_thaw_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-        return method_freeze_or_thaw(call, userdata, false);
+        return method_freeze_or_thaw(call, userdata, error, false);
 }
 
 static int method_kill_step(sd_bus_message *call, void *userdata, sd_bus_error *error)
@@ -260,10 +392,9 @@ static int method_kill_step(sd_bus_message *call, void *userdata, sd_bus_error *
         int r;
 
         r = read_step_names(call, &session, &step);
-        if (r != 0)
-                return r;
-
-        return step_kill(userdata, call, session, step);
+        if (r == 0)
+                r = bus_step_kill(userdata, call, session, step);
+        return failed(call, error, r);
 }
 
 /* Replies with a(ss) of (name, cgroup) for the entries of CHILDREN that
@@ -315,12 +446,35 @@ static const char *step_name_of(const char *child, char buf[static 128])
         return name_check(child, NULL) >= 0 ? child : NULL;
 }
 
-static int method_list_sessions(sd_bus_message *call, void *userdata, sd_bus_error *error)
+/* Drops from CHILDREN (cgroups in the slice) what UID may not see: other
+ * users' sessions, and for anyone but root the foreign units. */
+static void hide_from(const Manager *m, uid_t uid, char **children)
 {
-        Manager *m = userdata;
+        size_t kept = 0;
+
+        for (char **c = children; c && *c; c++) {
+                _cleanup_free_ char *name = NULL;
+
+                if (session_name_from_unit(*c, &name) >= 0 ? access_visible(m, uid, name)
+                                                            : uid == 0)
+                        children[kept++] = *c;
+                else
+                        free(*c);
+        }
+        if (children)
+                children[kept] = NULL;
+}
+
+static int list_sessions(sd_bus_message *call, Manager *m)
+{
         _cleanup_(strv_freep) char **children = NULL;
         _cleanup_free_ char *slice = NULL;
+        uid_t uid;
         int r;
+
+        r = caller_uid(call, &uid);
+        if (r < 0)
+                return r;
 
         if (asprintf(&slice, "%s/%s", m->cgroup_root, SLICE_UNIT) < 0)
                 return -ENOMEM;
@@ -329,18 +483,25 @@ static int method_list_sessions(sd_bus_message *call, void *userdata, sd_bus_err
         if (r < 0 && r != -ENOENT)
                 return r;
 
+        hide_from(m, uid, children);
         return reply_list(call, children, "/" SLICE_UNIT, session_name_of);
 }
 
-static int method_list_steps(sd_bus_message *call, void *userdata, sd_bus_error *error)
+static int method_list_sessions(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-        Manager *m = userdata;
+        return failed(call, error, list_sessions(call, userdata));
+}
+
+static int list_steps(sd_bus_message *call, Manager *m)
+{
         _cleanup_(strv_freep) char **children = NULL;
         _cleanup_free_ char *dir = NULL, *cgroup = NULL;
         const char *session;
         int r;
 
         r = read_session_name(call, &session);
+        if (r == 0)
+                r = access_session(m, call, session);
         if (r != 0)
                 return r;
 
@@ -360,12 +521,21 @@ static int method_list_steps(sd_bus_message *call, void *userdata, sd_bus_error 
         return reply_list(call, children, cgroup, step_name_of);
 }
 
-static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *error)
+static int method_list_steps(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        return failed(call, error, list_steps(call, userdata));
+}
+
+static int reload(sd_bus_message *call, Manager *m)
 {
         _cleanup_free_ char *problem = NULL;
         int r;
 
-        r = manager_reload(userdata, &problem);
+        r = access_admin(call, "Reload");
+        if (r != 0)
+                return r;
+
+        r = manager_reload(m, &problem);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -374,6 +544,11 @@ static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *err
                                      problem ?: strerror(-r));
 
         return answered(sd_bus_reply_method_return(call, NULL));
+}
+
+static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+        return failed(call, error, reload(call, userdata));
 }
 
 static int property_scheduler(sd_bus *bus, const char *path, const char *interface,
@@ -392,44 +567,57 @@ static int property_version(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
 
-/* Mutating methods keep sd-bus's default check (the caller must be root
- * or hold CAP_SYS_ADMIN) on top of the bus policy; listing is open. */
+/* Every method is open on the bus: sd-bus's own check (root or
+ * CAP_SYS_ADMIN) would shut out the ordinary users that bus-access.c lets
+ * manage their own sessions. */
+#define UNPRIVILEGED SD_BUS_VTABLE_UNPRIVILEGED
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Scheduler", "s", property_scheduler, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("CreateSession", SD_BUS_ARGS("s", name, "u", pid),
-                                SD_BUS_RESULT("s", unit, "s", cgroup), method_create_session, 0),
+                                SD_BUS_RESULT("s", unit, "s", cgroup), method_create_session,
+                                UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateSessionWithProperties",
+                                SD_BUS_ARGS("s", name, "u", pid, "a(sv)", properties),
+                                SD_BUS_RESULT("s", unit, "s", cgroup),
+                                method_create_session_props, UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetSessionProperties",
+                                SD_BUS_ARGS("s", name, "a(sv)", properties), SD_BUS_NO_RESULT,
+                                method_set_session_props, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("EndSession", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
-                                method_end_session, 0),
+                                method_end_session, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateStep",
                                 SD_BUS_ARGS("s", session, "s", step, "a(sv)", properties),
                                 SD_BUS_RESULT("s", cgroup, "h", cgroup_fd), method_create_step,
-                                0),
+                                UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AddProcess", SD_BUS_ARGS("s", session, "s", step, "u", pid),
-                                SD_BUS_NO_RESULT, method_add_process, 0),
+                                SD_BUS_NO_RESULT, method_add_process, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AddProcessByPIDFD",
                                 SD_BUS_ARGS("s", session, "s", step, "h", pidfd),
-                                SD_BUS_NO_RESULT, method_add_pidfd, 0),
+                                SD_BUS_NO_RESULT, method_add_pidfd, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenStep", SD_BUS_ARGS("s", session, "s", step),
-                                SD_BUS_RESULT("h", cgroup_fd), method_open_step, 0),
+                                SD_BUS_RESULT("h", cgroup_fd), method_open_step, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("EndStep",
                                 SD_BUS_ARGS("s", session, "s", step, "t", grace_usec),
-                                SD_BUS_RESULT("a{sv}", usage), method_end_step, 0),
+                                SD_BUS_RESULT("a{sv}", usage), method_end_step, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("FreezeStep", SD_BUS_ARGS("s", session, "s", step),
-                                SD_BUS_NO_RESULT, method_freeze_step, 0),
+                                SD_BUS_NO_RESULT, method_freeze_step, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ThawStep", SD_BUS_ARGS("s", session, "s", step),
-                                SD_BUS_NO_RESULT, method_thaw_step, 0),
+                                SD_BUS_NO_RESULT, method_thaw_step, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("KillStep", SD_BUS_ARGS("s", session, "s", step),
-                                SD_BUS_NO_RESULT, method_kill_step, 0),
+                                SD_BUS_NO_RESULT, method_kill_step, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSessions", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", sessions),
-                                method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_list_sessions, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSteps", SD_BUS_ARGS("s", session),
-                                SD_BUS_RESULT("a(ss)", steps), method_list_steps,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, 0),
+                                SD_BUS_RESULT("a(ss)", steps), method_list_steps, UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
+                                UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("SessionNew", SD_BUS_ARGS("s", session), 0),
         SD_BUS_SIGNAL_WITH_ARGS("SessionRemoved", SD_BUS_ARGS("s", session), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("StepStarted", SD_BUS_ARGS("s", session, "s", step, "s", class),
+                                0),
         SD_BUS_SIGNAL_WITH_ARGS("StepEnded",
                                 SD_BUS_ARGS("s", session, "s", step, "a{sv}", usage), 0),
         SD_BUS_VTABLE_END,
@@ -442,6 +630,10 @@ int bus_publish(Manager *m)
         r = sd_bus_add_object_vtable(m->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s", BUS_PATH);
+
+        r = bus_object_publish(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the session and step objects");
 
         r = sd_bus_request_name(m->bus, BUS_NAME, 0);
         if (r < 0)

@@ -67,7 +67,8 @@ int class_from_string(const char *s)
 /* No CPU or memory cap by default: a class sets a step's share, not a
  * ceiling, until the administrator asks for one.  Every class keeps an
  * OOM inside one step from leaving half a tool call behind. */
-static ClassConfig class_default(uint64_t cpu_weight, bool latency_boost)
+static ClassConfig class_default(uint64_t cpu_weight, bool latency_boost,
+                                 uint64_t freeze_sec, uint64_t kill_sec)
 {
         return (ClassConfig){
                 .cpu_weight = cpu_weight,
@@ -79,6 +80,8 @@ static ClassConfig class_default(uint64_t cpu_weight, bool latency_boost)
                 .pids_max = CGROUP_LIMIT_MAX,
                 .oom_group = true,
                 .latency_boost = latency_boost,
+                .memory_freeze_usec = freeze_sec * USEC_PER_SEC,
+                .memory_kill_usec = kill_sec * USEC_PER_SEC,
         };
 }
 
@@ -87,6 +90,8 @@ void config_defaults(Config *c)
         *c = (Config){
                 .default_class = CLASS_BATCH,
                 .scheduler = true,
+                .memory_coupling = true,
+                .memory_escalation = true,
                 .max_sessions_per_user = 16,
                 .max_steps_per_user = 256,
                 .max_memory_per_user = CGROUP_LIMIT_MAX,
@@ -95,11 +100,15 @@ void config_defaults(Config *c)
         /* Weights relative to batch at the kernel's default of 100: a step
          * someone is watching gets four times a batch step's share, one
          * that only needs short response times twice, and best-effort
-         * work a fifth. */
-        c->classes[CLASS_INTERACTIVE] = class_default(400, true);
-        c->classes[CLASS_LATENCY] = class_default(200, true);
-        c->classes[CLASS_BATCH] = class_default(100, false);
-        c->classes[CLASS_BESTEFFORT] = class_default(20, false);
+         * work a fifth.  The last two numbers are the memory ladder's
+         * delays in seconds: a step thrashing over memory.high that long
+         * is stuck, not bursting, so it is frozen for its runtime to
+         * decide, then killed if the runtime does not.  Someone waits on
+         * an interactive step, so it gets the longest rope. */
+        c->classes[CLASS_INTERACTIVE] = class_default(400, true, 30, 120);
+        c->classes[CLASS_LATENCY] = class_default(200, true, 20, 60);
+        c->classes[CLASS_BATCH] = class_default(100, false, 10, 30);
+        c->classes[CLASS_BESTEFFORT] = class_default(20, false, 5, 10);
 }
 
 /* The value parsers of the key tables.  Each stores into FIELD only on
@@ -201,6 +210,38 @@ static int value_boolean(const char *value, void *field, const char **why)
         if (r < 0)
                 return bad_value(r, why, "expected yes or no", NULL);
         *(bool *)field = r;
+        return 0;
+}
+
+/* SchedulerMode=full|partial, kept as whether it is partial. */
+static int value_scheduler_mode(const char *value, void *field, const char **why)
+{
+        if (streq(value, "full"))
+                *(bool *)field = false;
+        else if (streq(value, "partial"))
+                *(bool *)field = true;
+        else
+                return bad_value(-EINVAL, why, "expected full or partial", NULL);
+        return 0;
+}
+
+/* A duration, or "infinity" for never (UINT64_MAX). */
+static int value_delay(const char *value, void *field, const char **why)
+{
+        uint64_t v;
+        int r;
+
+        if (streq(value, "infinity")) {
+                *(uint64_t *)field = UINT64_MAX;
+                return 0;
+        }
+
+        r = parse_usec(value, &v);
+        if (r < 0)
+                return bad_value(r, why,
+                                 "expected a duration with a unit or infinity",
+                                 "the duration is too long");
+        *(uint64_t *)field = v;
         return 0;
 }
 
@@ -317,6 +358,9 @@ typedef struct Key {
 static const Key manager_keys[] = {
         { "DefaultClass", value_class, FIELD(Config, default_class) },
         { "Scheduler", value_boolean, FIELD(Config, scheduler) },
+        { "SchedulerMode", value_scheduler_mode, FIELD(Config, scheduler_partial) },
+        { "MemoryCoupling", value_boolean, FIELD(Config, memory_coupling) },
+        { "MemoryEscalation", value_boolean, FIELD(Config, memory_escalation) },
         { "MaxSessionsPerUser", value_count,
           FIELD(Config, max_sessions_per_user) },
         { "MaxStepsPerUser", value_count, FIELD(Config, max_steps_per_user) },
@@ -334,6 +378,8 @@ enum {
         KEY_PIDS_MAX,
         KEY_OOM_GROUP,
         KEY_LATENCY_BOOST,
+        KEY_MEMORY_FREEZE,
+        KEY_MEMORY_KILL,
         _CLASS_KEY_MAX,
 };
 
@@ -353,6 +399,10 @@ static const Key class_keys[_CLASS_KEY_MAX] = {
         CLASS_KEY(KEY_OOM_GROUP, "OOMGroup", value_boolean, oom_group),
         CLASS_KEY(KEY_LATENCY_BOOST, "LatencyBoost", value_boolean,
                   latency_boost),
+        CLASS_KEY(KEY_MEMORY_FREEZE, "MemoryFreezeSec", value_delay,
+                  memory_freeze_usec),
+        CLASS_KEY(KEY_MEMORY_KILL, "MemoryKillSec", value_delay,
+                  memory_kill_usec),
 };
 
 /* Sections are numbered as the classes are, with [Manager] after them. */

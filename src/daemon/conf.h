@@ -65,11 +65,19 @@ typedef struct ClassConfig {
         uint64_t pids_max;
         bool oom_group;
         bool latency_boost;
+        /* The memory escalation ladder: how long a step may stay over
+         * memory.high before it is frozen, and how long a frozen step
+         * waits for its runtime before it is killed; UINT64_MAX for never. */
+        uint64_t memory_freeze_usec;
+        uint64_t memory_kill_usec;
 } ClassConfig;
 
 typedef struct Config {
         Class default_class;
         bool scheduler; /* load the sched_ext scheduler at start */
+        bool scheduler_partial; /* SchedulerMode=partial: SCHED_EXT tasks only */
+        bool memory_coupling;   /* the scheduler slows steps under memory pressure */
+        bool memory_escalation; /* freeze, then kill, steps stuck over memory.high */
         uint64_t max_sessions_per_user;
         uint64_t max_steps_per_user;
         uint64_t max_memory_per_user;

@@ -31,6 +31,11 @@
 #define MID_UNIT_DISCOVERED "6254ff86b5364951ac0f203840fe64c5"
 #define MID_UNIT_GONE "3eaabd965c484249a057e9eb56351c8d"
 
+/* What every decision does with sd_journal_send()'s result: a decision
+ * stands even if the journal could not take it, so a failure is only
+ * reported on stderr, naming the decision. */
+void decision_check(int r, const char *what);
+
 void decision_scheduler_attached(const char *ops, uint64_t load_usec);
 void decision_cgroup_only(const char *reason);
 void decision_scheduler_detached(const char *ops, const char *reason);

@@ -14,7 +14,9 @@
 #include "discover.h"
 #include "log.h"
 #include "manager.h"
+#include "memory.h"
 #include "names.h"
+#include "sched-supervisor.h"
 #include "step.h"
 #include "request.h"
 #include "unit.h"
@@ -116,10 +118,8 @@ Manager *manager_free(Manager *m)
                 request_reply_error(m->requests, BUS_ERROR("ShuttingDown"),
                                     "agentcgroupd is stopping; try again once it is back.");
 
-        if (m->scheduler) {
-                decision_scheduler_detached(scheduler_ops_name(), "daemon stopping");
-                m->scheduler = scheduler_free(m->scheduler);
-        }
+        sched_supervisor_stop(m);
+        m->memory = memory_free(m->memory);
 
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -127,41 +127,6 @@ Manager *manager_free(Manager *m)
         free(m->config_dir);
         free(m);
         return NULL;
-}
-
-/* Attaching can fail for reasons the operator must see (another sched_ext
- * scheduler active, a verifier rejection); the daemon still governs
- * cgroups, so none of them is fatal. */
-static void attach_scheduler(Manager *m)
-{
-        _cleanup_free_ char *reason = NULL;
-        uint64_t start = 0, end = 0;
-        int r;
-
-        if (!m->config.scheduler) {
-                decision_cgroup_only("Scheduler=no in agentcg.conf");
-                return;
-        }
-
-        if (!scheduler_supported()) {
-                decision_cgroup_only("the running kernel has no sched_ext "
-                                     "(/sys/kernel/sched_ext is missing)");
-                return;
-        }
-
-        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &start);
-        r = scheduler_attach(&m->scheduler);
-        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &end);
-        if (r >= 0) {
-                decision_scheduler_attached(scheduler_ops_name(), end - start);
-                return;
-        }
-
-        if (r == -EBUSY)
-                reason = strdup("another sched_ext scheduler is active");
-        else if (asprintf(&reason, "loading the sched_ext scheduler failed: %s", strerror(-r)) < 0)
-                reason = NULL;
-        decision_cgroup_only(reason ?: "loading the sched_ext scheduler failed");
 }
 
 int manager_reload(Manager *m, char **ret_error)
@@ -179,6 +144,7 @@ int manager_reload(Manager *m, char **ret_error)
         }
 
         m->config = fresh;
+        sched_supervisor_reload(m);
         decision_config_loaded(true);
         return 0;
 }
@@ -202,7 +168,7 @@ static int load_config(Manager *m)
 
 int manager_start(Manager *m)
 {
-        int r;
+        int fd, r;
 
         r = load_config(m);
         if (r < 0)
@@ -224,7 +190,19 @@ int manager_start(Manager *m)
         if (r < 0)
                 return r;
 
-        attach_scheduler(m);
+        /* The memory observer first: the scheduler shares its map. */
+        r = memory_start(m);
+        if (r < 0)
+                return r;
+        fd = memory_pressure_fd(m);
+        sched_supervisor_set_mem_pressure_fd(m, fd >= 0 ? fd : -1);
+
+        /* Attaching can fail for reasons the operator must see (another
+         * sched_ext scheduler active, a verifier rejection); the daemon
+         * still governs cgroups, so only running out of memory is fatal. */
+        r = sched_supervisor_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the scheduler's supervisor");
 
         r = step_watch_all(m);
         if (r < 0)

@@ -35,7 +35,9 @@ typedef struct StepWatch StepWatch;
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
-        Scheduler *scheduler;
+        Scheduler *scheduler; /* NULL while the fair class is in charge */
+        struct SchedSupervisor *sched_supervisor;
+        struct MemoryWatch *memory; /* memory.c: observer and ladder */
         char *cgroup_root;
         char *config_dir;
         Config config;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "decision.h"
 #include "log.h"
@@ -54,6 +55,7 @@ int request_new(Manager *m, sd_bus_message *call, Request **ret)
         req->manager = m;
         req->call = sd_bus_message_ref(call);
         req->method = sd_bus_message_get_member(call);
+        req->pidfd = -EBADF;
         link_request(m, req);
 
         r = sd_event_add_time_relative(m->event, &req->timeout, CLOCK_MONOTONIC,
@@ -78,6 +80,8 @@ Request *request_free(Request *r)
         sd_event_source_disable_unref(r->watch);
         sd_event_source_disable_unref(r->grace);
         sd_bus_message_unref(r->call);
+        if (r->pidfd >= 0)
+                close(r->pidfd);
         free(r->session);
         free(r->step);
         free(r->unit);

@@ -25,6 +25,11 @@ struct Request {
         char *unit;
         char *job;
         pid_t pid;
+        /* CreateSession: a pidfd of the adopted process, to tell after
+         * systemd's job that the PID it adopted was still that process,
+         * and the caller's uid, recorded as the session's owner. */
+        int pidfd;
+        uid_t owner;
         sd_bus_slot *slot;
         sd_event_source *timeout;
         sd_event_source *watch;

@@ -11,7 +11,12 @@
  * The class may come anywhere in the array but decides the defaults for
  * everything else, so properties are first collected with a mask of what
  * was given, then laid over the class's limits.
+ *
+ * The kernel keeps every setting but the class, so the class is recorded
+ * on the step's cgroup as an extended attribute, for the Step object.
  */
+
+#define XATTR_CLASS "trusted.agentcg.class"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -19,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 
 #include "cgroup-util.h"
 #include "manager.h"
@@ -296,4 +302,29 @@ int step_settings_apply(const StepSettings *s, const char *dir)
         if (r >= 0)
                 r = cg_write(dir, "memory.oom.group", c->oom_group ? "1" : "0");
         return r;
+}
+
+int step_settings_record_class(const char *dir, Class c)
+{
+        const char *name = class_to_string(c);
+
+        return setxattr(dir, XATTR_CLASS, name, strlen(name), 0) < 0 ? negative_errno() : 0;
+}
+
+int step_settings_recorded_class(const char *dir, Class *ret)
+{
+        char value[32];
+        ssize_t n;
+        int c;
+
+        n = getxattr(dir, XATTR_CLASS, value, sizeof(value) - 1);
+        if (n < 0)
+                return negative_errno();
+        value[n] = 0;
+
+        c = class_from_string(value);
+        if (c < 0)
+                return -ENODATA;
+        *ret = c;
+        return 0;
 }

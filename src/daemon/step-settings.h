@@ -29,3 +29,8 @@ int step_settings_read(sd_bus_message *m, const Config *config, StepSettings *re
 
 /* Writes S into the step cgroup at DIR. */
 int step_settings_apply(const StepSettings *s, const char *dir);
+
+/* Records the class on the step cgroup at DIR, and reads it back:
+ * -ENODATA for a step without the record. */
+int step_settings_record_class(const char *dir, Class c);
+int step_settings_recorded_class(const char *dir, Class *ret);

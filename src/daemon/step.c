@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -27,12 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus-access.h"
 #include "cgroup-util.h"
 #include "decision.h"
 #include "log.h"
 #include "names.h"
 #include "request.h"
 #include "session.h"
+#include "sched-classes.h"
 #include "step.h"
 #include "util.h"
 
@@ -60,6 +63,27 @@ static uint64_t now_realtime_usec(void)
 
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Answers CALL with Failed: the system refused what the daemon tried.
+ * The errno's text goes into the message, the name stays the API's. */
+static int reply_failed(sd_bus_message *call, int error, const char *fmt, ...) _printf_(3, 4);
+
+static int reply_failed(sd_bus_message *call, int error, const char *fmt, ...)
+{
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+
+        log_warning("%s: %s", text, strerror(error));
+        return answered(sd_bus_reply_method_errorf(call, BUS_ERROR("Failed"), "%s: %s", text,
+                                                   strerror(error)));
 }
 
 /* Resolves the step's directory, answering the caller with NoSuchSession or
@@ -104,6 +128,17 @@ static void emit_step_ended(Manager *m, const char *session, const char *step,
                 r = sd_bus_send(m->bus, signal, NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to send StepEnded for %s/%s, ignoring", session,
+                                  step);
+}
+
+static void emit_step_started(Manager *m, const char *session, const char *step, Class c)
+{
+        int r;
+
+        r = sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, "StepStarted", "sss", session,
+                               step, class_to_string(c));
+        if (r < 0)
+                log_warning_errno(r, "Failed to send StepStarted for %s/%s, ignoring", session,
                                   step);
 }
 
@@ -425,11 +460,75 @@ int step_kill(Manager *m, sd_bus_message *call, const char *session, const char 
         (void)step_mark_killed(dir);
         r = cg_kill(dir);
         if (r < 0)
-                return answered(sd_bus_reply_method_errnof(call, -r, "Cannot kill step %s/%s: %m",
-                                                           session, step));
+                return reply_failed(call, -r, "Cannot kill step %s/%s", session, step);
 
         decision_step_killed(session, step);
         return answered(sd_bus_reply_method_return(call, NULL));
+}
+
+/* For the daemon's own policies (memory.c): no caller to answer, so no
+ * waiting for the kernel to settle, and the decision is logged as for a
+ * call.  -EINVAL for a name that could not be a step, -ENOENT for a step
+ * that does not exist. */
+static int own_step_dir(Manager *m, const char *session, const char *step, char **ret)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        if (name_check(session, NULL) < 0 || name_check(step, NULL) < 0)
+                return -EINVAL;
+
+        r = step_dir(m, session, step, &dir);
+        if (r < 0)
+                return r;
+        if (access(dir, F_OK) < 0)
+                return negative_errno();
+
+        *ret = TAKE_PTR(dir);
+        return 0;
+}
+
+static int set_frozen_by_name(Manager *m, const char *session, const char *step, bool freeze)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        r = own_step_dir(m, session, step, &dir);
+        if (r >= 0)
+                r = cg_write(dir, "cgroup.freeze", freeze ? "1" : "0");
+        if (r < 0)
+                return r;
+
+        decision_step_frozen(session, step, freeze);
+        return 0;
+}
+
+int step_freeze_by_name(Manager *m, const char *session, const char *step)
+{
+        return set_frozen_by_name(m, session, step, true);
+}
+
+int step_thaw_by_name(Manager *m, const char *session, const char *step)
+{
+        return set_frozen_by_name(m, session, step, false);
+}
+
+int step_kill_by_name(Manager *m, const char *session, const char *step)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        r = own_step_dir(m, session, step, &dir);
+        if (r < 0)
+                return r;
+
+        (void)step_mark_killed(dir);
+        r = cg_kill(dir);
+        if (r < 0)
+                return r;
+
+        decision_step_killed(session, step);
+        return 0;
 }
 
 /* Watches for steps ending on their own. */
@@ -623,20 +722,22 @@ int step_create(Manager *m, sd_bus_message *call, const char *session, const cha
                 if (errno == EEXIST)
                         return reply_refused(call, BUS_ERROR("StepExists"),
                                              "Step '%s' exists in session '%s'.", step, session);
-                return answered(sd_bus_reply_method_errnof(
-                        call, errno, "Cannot create step %s: %m", cgroup));
+                return reply_failed(call, errno, "Cannot create step %s", cgroup);
         }
 
         r = step_settings_apply(settings, dir);
         if (r >= 0)
                 r = step_mark_created(dir, now_realtime_usec());
         if (r >= 0)
+                r = step_settings_record_class(dir, settings->class);
+        if (r >= 0)
+                sched_step_class(m, dir, settings->class);
+        if (r >= 0)
                 r = watch_step(m, session, step);
         if (r < 0) {
                 if (rmdir(dir) < 0)
                         log_error("Failed to remove %s after a failed setup: %m", dir);
-                return answered(sd_bus_reply_method_errnof(
-                        call, -r, "Cannot set up step %s: %m", cgroup));
+                return reply_failed(call, -r, "Cannot set up step %s", cgroup);
         }
 
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -644,6 +745,7 @@ int step_create(Manager *m, sd_bus_message *call, const char *session, const cha
                 log_warning("Cannot open %s for the caller, sending none: %m", dir);
 
         decision_step_created(session, step, cgroup, settings);
+        emit_step_started(m, session, step, settings->class);
         return answered(reply_cgroup_and_fd(call, cgroup, fd));
 }
 
@@ -662,10 +764,10 @@ int step_add_process(Manager *m, sd_bus_message *call, const char *session, cons
                 return reply_refused(call, BUS_ERROR("NoSuchProcess"), "No process with PID %d.",
                                      (int)pid);
         if (r < 0)
-                return answered(sd_bus_reply_method_errnof(
-                        call, -r, "Cannot move PID %d into step %s/%s: %m", (int)pid, session,
-                        step));
+                return reply_failed(call, -r, "Cannot move PID %d into step %s/%s", (int)pid,
+                                    session, step);
 
+        sched_place_task(m, pid);
         decision_process_placed(session, step, pid);
         return answered(sd_bus_reply_method_return(call, NULL));
 }
@@ -682,37 +784,9 @@ int step_open(Manager *m, sd_bus_message *call, const char *session, const char 
 
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return answered(sd_bus_reply_method_errnof(
-                        call, errno, "Cannot open step %s/%s: %m", session, step));
+                return reply_failed(call, errno, "Cannot open step %s/%s", session, step);
 
         return answered(sd_bus_reply_method_return(call, "h", fd));
-}
-
-/* The PID behind a pidfd, from its fdinfo: -ESRCH once the process has
- * exited (the kernel then shows -1), -EBADF if the fd is no pidfd. */
-static int pidfd_to_pid(int pidfd, pid_t *ret)
-{
-        _cleanup_free_ char *path = NULL, *line = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        size_t size = 0;
-        int pid;
-
-        if (asprintf(&path, "/proc/self/fdinfo/%d", pidfd) < 0)
-                return -ENOMEM;
-
-        f = fopen(path, "re");
-        if (!f)
-                return negative_errno();
-
-        while (getline(&line, &size, f) > 0)
-                if (sscanf(line, "Pid:\t%d", &pid) == 1) {
-                        if (pid <= 0)
-                                return -ESRCH;
-                        *ret = pid;
-                        return 0;
-                }
-
-        return -EBADF; /* not a pidfd */
 }
 
 int step_add_pidfd(Manager *m, sd_bus_message *call, const char *session, const char *step,
@@ -742,10 +816,10 @@ int step_add_pidfd(Manager *m, sd_bus_message *call, const char *session, const 
                 return reply_refused(call, BUS_ERROR("NoSuchProcess"),
                                      "The process of the pidfd exited while it was moved.");
         if (r < 0)
-                return answered(sd_bus_reply_method_errnof(
-                        call, -r, "Cannot move PID %d into step %s/%s: %m", (int)pid, session,
-                        step));
+                return reply_failed(call, -r, "Cannot move PID %d into step %s/%s", (int)pid,
+                                    session, step);
 
+        sched_place_task(m, pid);
         decision_process_placed(session, step, pid);
         return answered(sd_bus_reply_method_return(call, NULL));
 }

@@ -29,6 +29,14 @@ int step_freeze(Manager *m, sd_bus_message *call, const char *session, const cha
                 bool freeze);
 int step_kill(Manager *m, sd_bus_message *call, const char *session, const char *step);
 
+/* Freeze, thaw or kill a step for the daemon's own reasons (the memory
+ * observer), without a bus call: the cgroup write and the journal entry,
+ * no waiting.  Negative errno: -EINVAL for an invalid name, -ENOENT if
+ * the step does not exist. */
+int step_freeze_by_name(Manager *m, const char *session, const char *step);
+int step_thaw_by_name(Manager *m, const char *session, const char *step);
+int step_kill_by_name(Manager *m, const char *session, const char *step);
+
 /* Watches every existing step so that one whose processes all exited is
  * ended on its own; called once at start, after a restart too. */
 int step_watch_all(Manager *m);

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,4 +208,49 @@ int cg_children(const char *dir, char ***ret)
                 return -ENOMEM;
         *ret = names;
         return n;
+}
+
+/* cgroupfs hands out kernfs file handles: FILEID_KERNFS, 8 bytes, the id. */
+#define CG_HANDLE_TYPE 0xfe
+
+union cg_handle {
+        struct file_handle fh;
+        uint8_t space[sizeof(struct file_handle) + sizeof(uint64_t)];
+};
+
+int cg_id(const char *dir, uint64_t *ret)
+{
+        union cg_handle h = { .fh.handle_bytes = sizeof(uint64_t) };
+        int mount_id;
+
+        if (name_to_handle_at(AT_FDCWD, dir, &h.fh, &mount_id, 0) < 0)
+                return negative_errno();
+        if (h.fh.handle_type != CG_HANDLE_TYPE || h.fh.handle_bytes != sizeof(uint64_t))
+                return -EOPNOTSUPP;
+
+        memcpy(ret, h.fh.f_handle, sizeof(uint64_t));
+        return 0;
+}
+
+int cg_path_from_id(int root_fd, uint64_t id, char **ret)
+{
+        union cg_handle h = { .fh.handle_bytes = sizeof(uint64_t),
+                              .fh.handle_type = CG_HANDLE_TYPE };
+        _cleanup_close_ int fd = -EBADF;
+        char link[64], target[PATH_MAX];
+        ssize_t n;
+
+        memcpy(h.fh.f_handle, &id, sizeof(id));
+        fd = open_by_handle_at(root_fd, &h.fh, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0)
+                return negative_errno();
+        target[n] = 0;
+
+        *ret = strdup(target);
+        return *ret ? 0 : -ENOMEM;
 }

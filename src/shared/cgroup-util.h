@@ -25,6 +25,15 @@ int cg_kill(const char *dir);
 /* Parses a cpu.max / memory.max style value: a number or "max". */
 int cg_parse_limit(const char *s, uint64_t *ret);
 
+/* The cgroup id of DIR: the kernfs id that BPF programs see as
+ * cgrp->kn->id and the kernel uses in file handles. */
+int cg_id(const char *dir, uint64_t *ret);
+
+/* The absolute path of the cgroup with id ID, through open_by_handle_at()
+ * on ROOT_FD, an fd of the cgroupfs root (needs CAP_DAC_READ_SEARCH).
+ * -ESTALE once the cgroup is gone. */
+int cg_path_from_id(int root_fd, uint64_t id, char **ret);
+
 /* Names of the child cgroups of DIR, sorted, as a NULL-terminated array. */
 int cg_children(const char *dir, char ***ret);
 void strv_free(char **l);

@@ -26,6 +26,10 @@ check "--class" agentcgctl step-new s x --cl
 check "interactive latency batch besteffort" agentcgctl run --class ""
 check "--grace" agentcgctl step-end --g
 check "--session --step" agentcgctl run --s
+check "show" agentcgctl sh
+check "top" agentcgctl to
+check "--interval --iterations" agentcgctl top --
+check "--json" agentcgctl show s t --j
 
 echo "$pass passed, $failed failed"
 [ "$failed" -eq 0 ]

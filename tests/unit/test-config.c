@@ -72,7 +72,9 @@ static bool config_equal(const Config *a, const Config *b)
         if (a->default_class != b->default_class ||
             a->max_sessions_per_user != b->max_sessions_per_user ||
             a->max_steps_per_user != b->max_steps_per_user ||
-            a->max_memory_per_user != b->max_memory_per_user)
+            a->max_memory_per_user != b->max_memory_per_user ||
+            a->scheduler_partial != b->scheduler_partial ||
+            a->memory_coupling != b->memory_coupling)
                 return false;
 
         for (int i = 0; i < _CLASS_MAX; i++)
@@ -538,7 +540,7 @@ static void test_example(const char *path)
         CHECK(fflush(out) == 0);
 
         config_defaults(&d);
-        CHECK(keys == 5 + 9 * _CLASS_MAX);
+        CHECK(keys == 8 + 11 * _CLASS_MAX);
         CHECK(load_text(text, &c, &error) == 0);
         CHECK(config_equal(&c, &d));
         if (error)

@@ -101,3 +101,49 @@ MID_CONFIG_LOADED=6e92ac6d559c4d27aa79fcdf971f4ccd
 MID_CONFIG_REJECTED=227da1fb6a894c49941d48da508ad81c
 MID_UNIT_DISCOVERED=6254ff86b5364951ac0f203840fe64c5
 MID_UNIT_GONE=3eaabd965c484249a057e9eb56351c8d
+
+# How many times a sched_ext scheduler was enabled since boot: a scheduler
+# that exited and was attached again (by the daemon or anyone) shows as a
+# change, however quickly it came back.
+scx_enable_seq() {
+	cat /sys/kernel/sched_ext/enable_seq
+}
+
+# percentile P FILE...: the nearest-rank P-th percentile (0-100) of the
+# numbers in the files, one per line, pooled (the same rank rule as
+# bench/sched-bench/sched-probe.c).  Fails on no numbers at all.
+percentile() {
+	local p=$1
+	shift
+	cat "$@" | sort -g | awk -v p="$p" '
+		{ v[NR] = $1 }
+		END { if (NR == 0) exit 1; print v[int(p / 100 * (NR - 1) + 0.5) + 1] }'
+}
+
+# Message ids of the memory policy (src/daemon/mem-decision.h).
+MID_MEMORY_HOOKS=6b5622c82b6b48668cc35615bd98dc3f
+MID_MEMORY_HIGH=741febff528546d98d3f7151ecaf8c87
+MID_MEMORY_FROZEN=8f4b8067467847feafbc751593316505
+MID_MEMORY_KILLED=94ab379edb144b1688222210cae033b6
+MID_MEMORY_RECOVERED=41dd3190e81b4dbe8b87ec30a6f0d760
+MID_MEMORY_OOM=803316eaed154331a026238fa5d7a327
+
+# journal_count MESSAGE_ID [MATCH...]: how many entries of agentcgroupd
+# with that MESSAGE_ID (and the extra field=value matches) this boot has.
+journal_count() {
+	local id=$1
+	shift
+	journalctl --sync 2>/dev/null || true
+	journalctl -b -u agentcgroupd.service -o cat --no-pager "MESSAGE_ID=$id" "$@" | wc -l
+}
+
+# A millisecond clock for measuring how long the daemon took.
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# journal_has MESSAGE_ID [MATCH...]: true once such an entry exists; a
+# command, so wait_for can retry it (a "$(...)" argument is expanded once).
+journal_has() {
+	[ "$(journal_count "$@")" -ge 1 ]
+}

@@ -89,6 +89,20 @@ expect_error InvalidLimit "must be of D-Bus type" CreateStep "'good'" "'w'" \
 expect_error InvalidLimit "grace_usec" EndStep "'good'" "'nostep'" "uint64 999999999999"
 expect_error SessionExists "already exists" CreateSession "'good'" "uint32 $holder"
 
+# Session budgets: the same names and ranges, and only what systemd can set.
+expect_error InvalidLimit "not a session property" CreateSessionWithProperties "'bp'" \
+	"uint32 $holder" "@a(sv) [('OOMGroup', <true>)]"
+expect_error InvalidLimit "must be of D-Bus type" CreateSessionWithProperties "'bp'" \
+	"uint32 $holder" "@a(sv) [('MemoryMax', <'1G'>)]"
+expect_error InvalidLimit "CPUWeight 0" SetSessionProperties "'good'" \
+	"@a(sv) [('CPUWeight', <uint64 0>)]"
+expect_error InvalidLimit "above MemoryMax" SetSessionProperties "'good'" \
+	"@a(sv) [('MemoryMax', <uint64 67108864>), ('MemoryHigh', <uint64 134217728>)]"
+expect_error NoSuchSession "No session 'nope'" SetSessionProperties "'nope'" \
+	"@a(sv) [('CPUWeight', <uint64 100>)]"
+expect_error SessionExists "already exists" CreateSessionWithProperties "'good'" \
+	"uint32 $holder" "@a(sv) [('CPUWeight', <uint64 100>)]"
+
 after=$(units_and_cgroups)
 assert_eq "$after" "$before" "units and cgroups after the refused calls"
 [ -z "$(systemctl list-units --all --no-legend 'agentcg-ghost*')" ] || fail "ghost unit exists"
