@@ -9,6 +9,12 @@
  * be reused between "which process" and "move it".  A CLOEXEC pipe
  * carries the child's errno back if the exec fails; EOF means it worked.
  *
+ * An unprivileged caller may not write the step's cgroup.procs, which
+ * belongs to root, so its clone3() is refused.  Then the child is forked
+ * where we are and waits on a pipe until the daemon has moved it by pidfd
+ * (AddProcessByPIDFD, which checks that it is the caller's); it runs none
+ * of the command outside the step either.
+ *
  * Without --session, agentcgctl makes a session of its own and adopts
  * itself into it (into the session's supervisor leaf): the session then
  * lives exactly as long as we do, and it still exists when we end the step
@@ -240,8 +246,66 @@ static pid_t clone_into_cgroup(int cgroup_fd)
         return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/* The fallback child: it waits for one byte that says it is in its step.
+ * EOF means the parent could not place it, and it exits unexecuted. */
+static _Noreturn void child_wait_then_exec(int go_fd, int exec_error_fd, char **cmd,
+                                           const sigset_t *mask)
+{
+        char go;
+        ssize_t n;
+
+        do
+                n = read(go_fd, &go, 1);
+        while (n < 0 && errno == EINTR);
+
+        if (n != 1)
+                _exit(EXIT_RUN_FAILED);
+        child_exec(exec_error_fd, cmd, mask);
+}
+
+/* Forks the child where we are and has the daemon move it into the step
+ * before it may exec.  On failure the child is reaped and *ret_pid stays
+ * unset, so the caller knows that nothing ran. */
+static int spawn_then_place(sd_bus *bus, struct run *run, int error_r, int error_w,
+                            pid_t *ret_pid)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_close_ int go_r = -EBADF, go_w = -EBADF;
+        pid_t pid;
+        int r;
+
+        r = make_pipe(&go_r, &go_w);
+        if (r < 0)
+                return r;
+
+        pid = fork();
+        if (pid < 0)
+                return log_errno(negative_errno(), "cannot start the command");
+        if (pid == 0) {
+                close(error_r);
+                close(go_w);
+                child_wait_then_exec(go_r, error_w, run->cmd, &run->saved_mask);
+        }
+
+        /* Our unreaped child: its PID cannot name another process. */
+        r = ctl_add_process(bus, run->session_name, run->step_name, pid, &error);
+        if (r >= 0 && write(go_w, "", 1) != 1)
+                r = log_errno(negative_errno(), "cannot let the command start");
+        else if (r < 0)
+                ctl_log_bus_error(&error, r, "cannot move the command into step %s/%s",
+                                  run->session_name, run->step_name);
+        if (r < 0) {
+                closep(&go_w);
+                (void)waitpid(pid, NULL, 0);
+                return r;
+        }
+
+        *ret_pid = pid;
+        return 0;
+}
+
 /* Starts the child that becomes CMD inside the step. */
-static int spawn_in_step(struct run *run)
+static int spawn_in_step(sd_bus *bus, struct run *run)
 {
         _cleanup_close_ int error_r = -EBADF, error_w = -EBADF;
         pid_t pid;
@@ -252,7 +316,11 @@ static int spawn_in_step(struct run *run)
                 return r;
 
         pid = clone_into_cgroup(run->cgroup_fd);
-        if (pid < 0)
+        if (pid < 0 && (errno == EACCES || errno == EPERM)) {
+                r = spawn_then_place(bus, run, error_r, error_w, &pid);
+                if (r < 0)
+                        return r;
+        } else if (pid < 0)
                 return log_errno(negative_errno(), "cannot start the command in its step");
 
         if (pid == 0) {
@@ -439,11 +507,11 @@ static int setup(sd_bus *bus, struct run *run)
 }
 
 /* From here on the command runs, and the handled signals are for it. */
-static int start_command(struct run *run)
+static int start_command(sd_bus *bus, struct run *run)
 {
         int r;
 
-        r = spawn_in_step(run);
+        r = spawn_in_step(bus, run);
         if (r < 0)
                 return r;
 
@@ -493,7 +561,7 @@ int verb_run(int argc, char **argv)
         if (r < 0)
                 return abort_run(bus, &run);
 
-        r = start_command(&run);
+        r = start_command(bus, &run);
         if (r < 0 && run.pid <= 0)
                 return abort_run(bus, &run);
 

@@ -32,6 +32,7 @@ static inline void freep(void *p)
         free(*(void **)p);
 }
 
+/* Also usable by hand before the scope ends: the fd is marked closed. */
 static inline void closep(int *fd)
 {
         if (*fd >= 0) {
@@ -39,6 +40,7 @@ static inline void closep(int *fd)
                 close(*fd);
                 errno = saved;
         }
+        *fd = -EBADF;
 }
 
 static inline void fclosep(FILE **f)

@@ -6,7 +6,7 @@
 # quotas of agentcg.conf, each refusal with its own error name.  polkitd
 # runs in the testbed: by default it does not authorize the user for
 # org.agentcg1.manage-all; once a rule grants it, the user manages root's
-# session and may reload.
+# session and may reload.  agentcgctl run works for the user too.
 . /usr/lib/agentcg-tests/lib.sh
 
 U=agentcg-test
@@ -70,6 +70,16 @@ assert_eq "$(cut -d: -f3 /proc/$upid2/cgroup)" /agentcg.slice/agentcg-mine.scope
 as_user agentcgctl freeze mine s1
 assert_eq "$(sed -n 's/^frozen //p' $SLICE/agentcg-mine.scope/s1/cgroup.events)" 1 "user froze its step"
 as_user agentcgctl thaw mine s1
+
+# agentcgctl run as the user: it may not write the step's cgroup.procs, so
+# clone3(CLONE_INTO_CGROUP) is refused and the daemon places the child by
+# pidfd before it execs.  The command sees itself in its step.
+rc=0
+out=$(as_user agentcgctl run --session mine --step r1 --memory-max 16M -- \
+	sh -c 'cat /proc/self/cgroup; exit 3') || rc=$?
+assert_eq "$rc" 3 "exit status of the user's agentcgctl run"
+assert_eq "$out" 0::/agentcg.slice/agentcg-mine.scope/r1 "cgroup of the command the user ran"
+[ ! -d "$SLICE/agentcg-mine.scope/r1" ] || fail "the user's run left its step behind"
 
 # What the user sees: its own session only.
 seen=$(as_user agentcgctl list | awk '/^[^ ]/ { print $1 }' | tr '\n' ' ')
@@ -154,6 +164,8 @@ out=$(ucall /org/agentcg1 org.agentcg1.Manager.CreateStep second s4 "[('MemoryMa
 [[ "$out" != *Error* ]] || fail "a fourth step refused with the rule: $out"
 [ -d "$SLICE/agentcg-second.scope/s4" ] || fail "the fourth step does not exist"
 note "ok: with the rule the user manages root's step and goes beyond its quota"
+seen=$(as_user agentcgctl list | awk '/^[^ ]/ { print $1 }' | sort | tr '\n' ' ')
+assert_eq "$seen" "mine rootsess second " "sessions an administrator by polkit's word lists"
 rm -f "$rules"
 
 as_user agentcgctl step-end mine s1 >/dev/null
