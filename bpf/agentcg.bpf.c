@@ -133,6 +133,7 @@
  * machines only.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -1099,9 +1100,17 @@ static void boost_preempt(struct task_struct *p)
 
 static bool mem_over_high(struct cgroup *cgrp, struct cgrp_ctx *cgc)
 {
-        struct mem_cgroup *memcg = bpf_get_mem_cgroup(&cgrp->self);
+        struct mem_cgroup *memcg;
         u64 usage, high;
 
+        /* The memcg kfuncs are newer than 6.12; where the kernel lacks them
+         * libbpf leaves these weak symbols unset, the verifier drops the
+         * code below, and only the other two signals remain. */
+        if (!bpf_ksym_exists(bpf_get_mem_cgroup) || !bpf_ksym_exists(bpf_mem_cgroup_usage) ||
+            !bpf_ksym_exists(bpf_put_mem_cgroup))
+                return false;
+
+        memcg = bpf_get_mem_cgroup(&cgrp->self);
         if (!memcg)
                 return false;
         usage = bpf_mem_cgroup_usage(memcg);
@@ -1121,7 +1130,9 @@ static bool mem_pressured(struct task_struct *p, struct cgroup *cgrp, struct cgr
 {
         struct agentcg_mem_pressure *rec;
 
-        if (p->memcg_nr_pages_over_high || (p->flags & PF_MEMALLOC))
+        if (p->flags & PF_MEMALLOC)
+                return true;
+        if (bpf_core_field_exists(p->memcg_nr_pages_over_high) && p->memcg_nr_pages_over_high)
                 return true;
 
         rec = bpf_map_lookup_elem(&mem_pressure, &cgc->id);
