@@ -45,6 +45,28 @@ proc_gone() {
 	[ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# nap SECONDS: a builtin sleep, a read that times out on a fifo nothing
+# writes to, so the cases that measure CPU shares do not fork a sleep(1)
+# into the numbers they read.
+nap() {
+	if [ -z "${nap_fd:-}" ]; then
+		local fifo=/run/agentcg-nap.$BASHPID
+		mkfifo "$fifo"
+		exec {nap_fd}<>"$fifo"
+		rm "$fifo"
+	fi
+	read -r -t "$1" -u "$nap_fd" _ || true
+}
+
+# cpu_usage DIR: usage_usec from DIR/cpu.stat, read by builtins.
+cpu_usage() {
+	local key value
+	while read -r key value; do
+		[ "$key" != usage_usec ] || break
+	done <"$1/cpu.stat"
+	echo "$value"
+}
+
 scx_state() {
 	cat /sys/kernel/sched_ext/state
 }

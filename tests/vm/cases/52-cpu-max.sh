@@ -28,14 +28,6 @@ holder=$!
 agentcgctl session-new cpumax --pid "$holder"
 scope=$SLICE/agentcg-cpumax.scope
 
-# A file descriptor nothing is ever written to, for builtin sleeps.
-mkfifo /run/agentcg-52.fifo
-exec {never}<>/run/agentcg-52.fifo
-rm /run/agentcg-52.fifo
-nap() {
-	read -r -t "$1" -u "$never" _ || true
-}
-
 # sample CGROUP: sets u (usage_usec) and t (microseconds since the epoch)
 # without forking, so the two are taken as close together as possible.
 sample() {

@@ -22,20 +22,9 @@ holder=$!
 agentcgctl session-new herd --pid "$holder"
 scope=$SLICE/agentcg-herd.scope
 
-mkfifo /run/agentcg-54.fifo
-exec {never}<>/run/agentcg-54.fifo
-rm /run/agentcg-54.fifo
-nap() {
-	read -r -t "$1" -u "$never" _ || true
-}
-
-# usage STEP: its usage_usec, without forking.
+# usage STEP: the step's usage_usec.
 usage() {
-	local key value
-	while read -r key value; do
-		[ "$key" != usage_usec ] || break
-	done <"$scope/$1/cpu.stat"
-	echo "$value"
+	cpu_usage "$scope/$1"
 }
 
 # spin STEP: a spinner, stopped, in STEP; its pid in "pid".

@@ -24,19 +24,9 @@ trap 'rm -f $conf/55-coupling.conf' EXIT
 
 command -v stress-ng >/dev/null || fail "stress-ng is missing from the guest"
 
-mkfifo /run/agentcg-55.fifo
-exec {never}<>/run/agentcg-55.fifo
-rm /run/agentcg-55.fifo
-nap() {
-	read -r -t "$1" -u "$never" _ || true
-}
-
+# usage STEP: the step's usage_usec.
 usage() {
-	local key value
-	while read -r key value; do
-		[ "$key" != usage_usec ] || break
-	done <"$scope/$1/cpu.stat"
-	echo "$value"
+	cpu_usage "$scope/$1"
 }
 
 # mem_share: mem's share of the CPU time both steps used in WINDOW s.

@@ -27,13 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkfifo /run/agentcg-56.fifo
-exec {never}<>/run/agentcg-56.fifo
-rm /run/agentcg-56.fifo
-nap() {
-	read -r -t "$1" -u "$never" _ || true
-}
-
 policy() {
 	awk '$1 == "policy" { print $3 }' "/proc/$1/sched"
 }
