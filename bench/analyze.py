@@ -906,10 +906,10 @@ def memory_fired(runs, scenario):
                  "differences the agentcg arms show among themselves here are not theirs.")
         if un and u == 0:
             text += (" The userspace arms never saw a `memory.max` hit or memory stall either: "
-                     "the memory blow-up did not reach its 1 GiB limit within the replay (TCG "
-                     "makes its page faults slow). Testing the memory policies needs a plan "
-                     "whose neighbour gets there sooner (a longer `--window-ms`, or a larger "
-                     "`--noise-mem-mb` for `trace-plan.py`).")
+                     "the memory blow-up did not reach its memory limit within the replay "
+                     "(TCG makes its page faults slow). Testing the memory policies needs a "
+                     "plan whose neighbour gets there sooner (a longer `--window-ms`, or a "
+                     "lower `--noise-mem-limit-mb` for `trace-plan.py`).")
     return text
 
 
@@ -1030,7 +1030,8 @@ speed-up {params.get('speedup', '?')}, {params.get('window_ms', '?')} ms of plan
 a synthetic session of compile bursts and memory swings), an interactive
 probe session, and {counts.get('noise', 0)} neighbours, each a session of its own:
 CPU spin (`stress-ng --cpu NPROC`), fork storm (`stress-ng --fork NPROC`) and a
-memory blow-up (`stress-ng --vm 2 --vm-populate`, {params.get('noise_mem_mb', '?')} MiB in all). Scenario "alone" runs the
+memory blow-up (`stress-ng --vm 2 --vm-populate`, {params.get('noise_mem_mb', '?')} MiB in all, in a step whose
+memory limit is {params.get('noise_mem_limit_mb', 'its class limit,')} MiB). Scenario "alone" runs the
 victims without neighbours, "noisy" with all three, which start 1 s before
 the victims. A replay stops at twice the planned window: steps not done by
 then count as not completed. How tool calls become steps (recorded duration

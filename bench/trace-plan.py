@@ -296,7 +296,10 @@ def probe_steps(args):
 # blow-up maps --noise-mem-mb (stress-ng divides --vm-bytes among its
 # workers) in two workers with MAP_POPULATE and keeps unmapping and
 # mapping it again: touched from user space, under TCG it would not even
-# reach 1 GiB within a replay.
+# reach 1 GiB within a replay.  Even so it did not reach its class's 1 GiB
+# within a replay, so it gets a limit of its own (--noise-mem-limit-mb,
+# below what it maps): a tenant's step that outgrows its sandbox, which is
+# what the memory policies exist for.
 NOISE = [
     ("cpu", "stress-ng --cpu @NPROC@ --cpu-method int64 --timeout @TIMEOUT@"),
     ("fork", "stress-ng --fork @NPROC@ --timeout @TIMEOUT@"),
@@ -304,14 +307,18 @@ NOISE = [
 ]
 
 
-def noise_steps(tag, command):
-    return [{"name": f"noise-{tag}", "kind": "exec", "tool": f"noise-{tag}",
-             "class": "batch", "gap": 0, "dur": 0, "duty": 100, "mem": 0,
-             "arg": command}]
+def noise_steps(tag, command, mem_limit_mb):
+    step = {"name": f"noise-{tag}", "kind": "exec", "tool": f"noise-{tag}",
+            "class": "batch", "gap": 0, "dur": 0, "duty": 100, "mem": 0,
+            "arg": command}
+    if tag == "mem":
+        step["mem_max"] = mem_limit_mb
+    return [step]
 
 
 def step_line(session, step):
     weight, mem_max = CLASSES[step["class"]]
+    mem_max = step.get("mem_max", mem_max)
     fields = ["step", session, step["name"], step["kind"], step["tool"], step["class"],
               str(weight), str(mem_max * 1024 * 1024), str(step["gap"]), str(step["dur"]),
               str(step["duty"]), str(step["mem"]), step["arg"]]
@@ -338,6 +345,7 @@ def build_plan(args):
     lines = [f"agentcg-replay-plan\t{PLAN_VERSION}"]
     for key in ("seed", "speedup", "tasks", "window_ms", "min_step_ms", "max_step_ms",
                 "max_gap_ms", "mem_scale", "mem_cap_mb", "min_calls", "noise_mem_mb",
+                "noise_mem_limit_mb",
                 "cpu_source", "curve_points"):
         lines.append(f"param\t{key}\t{getattr(args, key)}")
 
@@ -351,7 +359,8 @@ def build_plan(args):
     sessions.append(("v-probe", "probe", "synthetic", probe_steps(args)))
     for tag, command in NOISE:
         command = command.format(noise_mem=args.noise_mem_mb)
-        sessions.append((f"n-{tag}", "noise", tag, noise_steps(tag, command)))
+        sessions.append((f"n-{tag}", "noise", tag,
+                         noise_steps(tag, command, args.noise_mem_limit_mb)))
 
     for name, role, source, steps in sessions:
         lines.append("\t".join(["session", name, role, source]))
@@ -394,6 +403,9 @@ def parse_args(argv):
                    help="memory swing of the synthetic session (default 192)")
     p.add_argument("--noise-mem-mb", type=int, default=1536,
                    help="what the memory blow-up neighbour maps (default 1536)")
+    p.add_argument("--noise-mem-limit-mb", type=int, default=256,
+                   help="the memory blow-up neighbour's memory limit instead of its "
+                        "class's (default 256)")
     p.add_argument("--probe-interval-us", type=int, default=1000, help="default 1000")
     p.add_argument("--probe-work-us", type=int, default=50,
                    help="CPU the probe burns per wake-up (default 50)")
