@@ -107,10 +107,19 @@ int ctl_create_session(sd_bus *bus, const char *name, pid_t pid, char **ret_unit
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *unit_copy = NULL, *cgroup_copy = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
         const char *unit, *cgroup;
         int r;
 
-        r = call_manager(bus, "CreateSession", error, &reply, "su", name, (uint32_t)pid);
+        /* By pidfd, as for steps: the daemon adopts the process we named.
+         * PID 0 is ourselves. */
+        pidfd = pidfd_open(pid ?: getpid(), 0);
+        if (pidfd >= 0)
+                r = call_manager(bus, "CreateSessionByPIDFD", error, &reply, "sha(sv)", name,
+                                 pidfd, 0);
+        else
+                r = call_manager(bus, "CreateSession", error, &reply, "su", name,
+                                 (uint32_t)pid);
         if (r < 0)
                 return r;
 

@@ -7,6 +7,7 @@
  * for what.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -92,36 +93,31 @@ static int read_budget(sd_bus_message *call, SessionBudget *ret)
         return r;
 }
 
-/* CreateSession and CreateSessionWithProperties: everything is checked
- * (name, budget, the caller's right to the process, its quota) before
- * systemd is asked for anything. */
-static int create_session(sd_bus_message *call, Manager *m, bool with_budget)
+/* The process a session adopts, held by a pidfd while the caller's right
+ * to it is checked.  By PID (0 is the caller itself, as the bus knows it),
+ * or by a pidfd of the caller's, which names the process without a PID
+ * that could have been reused.  Returns 0, 1 if refused, negative errno. */
+static int read_adopted(sd_bus_message *call, bool by_pidfd, int *ret_pidfd, pid_t *ret_pid)
 {
-        _cleanup_close_ int pidfd = -EBADF;
-        SessionBudget budget = {};
-        const char *name;
         uint32_t pid;
         pid_t self;
-        uid_t uid;
-        int r;
+        int r, fd;
 
-        r = sd_bus_message_read(call, "su", &name, &pid);
-        if (r < 0)
-                return r;
-
-        r = check_name(call, "Session", name);
-        if (r != 0)
-                return r;
-
-        if (with_budget) {
-                r = read_budget(call, &budget);
-                if (r == 0 && budget.mask != 0)
-                        r = access_admin(call, "Setting a session's budget");
-                if (r != 0)
+        if (by_pidfd) {
+                r = sd_bus_message_read(call, "h", &fd);
+                if (r < 0)
                         return r;
+                if (pidfd_to_pid(fd, ret_pid) < 0 || pidfd_send_signal(fd, 0, NULL, 0) < 0)
+                        return reply_refused(call, BUS_ERROR("NoSuchProcess"),
+                                             "The file descriptor is not a pidfd of a live "
+                                             "process.");
+                *ret_pidfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                return *ret_pidfd < 0 ? negative_errno() : 0;
         }
 
-        /* 0 is the caller itself, as the bus knows it. */
+        r = sd_bus_message_read(call, "u", &pid);
+        if (r < 0)
+                return r;
         if (pid == 0) {
                 r = caller_pid(call, &self);
                 if (r < 0)
@@ -129,9 +125,46 @@ static int create_session(sd_bus_message *call, Manager *m, bool with_budget)
                 pid = (uint32_t)self;
         }
 
-        r = open_pid(call, pid, &pidfd);
+        *ret_pid = (pid_t)pid;
+        return open_pid(call, pid, ret_pidfd);
+}
+
+typedef enum SessionCall {
+        SESSION_BY_PID,             /* CreateSession */
+        SESSION_BY_PID_WITH_BUDGET, /* CreateSessionWithProperties */
+        SESSION_BY_PIDFD,           /* CreateSessionByPIDFD, with a budget */
+} SessionCall;
+
+/* Everything is checked (name, process, budget, the caller's right to the
+ * process, its quota) before systemd is asked for anything. */
+static int create_session(sd_bus_message *call, Manager *m, SessionCall how)
+{
+        _cleanup_close_ int pidfd = -EBADF;
+        SessionBudget budget = {};
+        const char *name;
+        pid_t pid = 0;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_message_read(call, "s", &name);
+        if (r < 0)
+                return r;
+
+        r = check_name(call, "Session", name);
         if (r == 0)
-                r = access_process(call, pidfd, (pid_t)pid);
+                r = read_adopted(call, how == SESSION_BY_PIDFD, &pidfd, &pid);
+        if (r != 0)
+                return r;
+
+        if (how != SESSION_BY_PID) {
+                r = read_budget(call, &budget);
+                if (r == 0 && budget.mask != 0)
+                        r = access_admin(call, "Setting a session's budget");
+                if (r != 0)
+                        return r;
+        }
+
+        r = access_process(call, pidfd, pid);
         if (r == 0)
                 r = access_session_quota(m, call);
         if (r == 0)
@@ -139,18 +172,24 @@ static int create_session(sd_bus_message *call, Manager *m, bool with_budget)
         if (r != 0)
                 return r;
 
-        return session_create(m, call, name, (pid_t)pid, TAKE_FD(pidfd), uid);
+        return session_create(m, call, name, pid, TAKE_FD(pidfd), uid);
 }
 
 static int method_create_session(sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-        return failed(call, error, create_session(call, userdata, false));
+        return failed(call, error, create_session(call, userdata, SESSION_BY_PID));
 }
 
 static int method_create_session_props(sd_bus_message *call, void *userdata,
                                        sd_bus_error *error)
 {
-        return failed(call, error, create_session(call, userdata, true));
+        return failed(call, error, create_session(call, userdata, SESSION_BY_PID_WITH_BUDGET));
+}
+
+static int method_create_session_pidfd(sd_bus_message *call, void *userdata,
+                                       sd_bus_error *error)
+{
+        return failed(call, error, create_session(call, userdata, SESSION_BY_PIDFD));
 }
 
 static int read_session_name(sd_bus_message *call, const char **session)
@@ -595,6 +634,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name, "u", pid, "a(sv)", properties),
                                 SD_BUS_RESULT("s", unit, "s", cgroup),
                                 method_create_session_props, UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateSessionByPIDFD",
+                                SD_BUS_ARGS("s", name, "h", pidfd, "a(sv)", properties),
+                                SD_BUS_RESULT("s", unit, "s", cgroup),
+                                method_create_session_pidfd, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetSessionProperties",
                                 SD_BUS_ARGS("s", name, "a(sv)", properties), SD_BUS_NO_RESULT,
                                 method_set_session_props, UNPRIVILEGED),

@@ -94,6 +94,9 @@ before=$(snapshot)
 # Root's process and root's session are out of reach.
 expect_refused AccessDenied "$(ucall /org/agentcg1 org.agentcg1.Manager.CreateSession theirs "uint32 $rpid")" \
 	"session for root's process"
+# agentcgctl session-new names the process by pidfd (CreateSessionByPIDFD).
+assert_match "$(as_user agentcgctl session-new theirs --pid "$rpid" 2>&1 || true)" \
+	"Process $rpid does not run as uid $uid" "session-new for root's process, by pidfd"
 expect_refused AccessDenied "$(ucall /org/agentcg1 org.agentcg1.Manager.AddProcess mine s1 "uint32 $rpid")" \
 	"root's process into the user's step"
 expect_refused AccessDenied "$(ucall /org/agentcg1 org.agentcg1.Manager.CreateStep rootsess x '@a(sv) []')" \

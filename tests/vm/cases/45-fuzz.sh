@@ -2,8 +2,8 @@
 # vm-timeout: 600
 # Random input against every method, on the manager and on the session
 # and step objects: hostile strings, huge and zero numbers, wrong argument
-# types (busctl sends whatever signature it is told) and object paths
-# that name nothing.  The daemon must never crash or restart, and a call that was
+# types (busctl sends whatever signature it is told), file descriptors
+# that are no pidfds, and object paths that name nothing.  The daemon must never crash or restart, and a call that was
 # refused must leave the cgroup tree and the unit list exactly as they
 # were.  Deterministic: the seed is fixed.
 . /usr/lib/agentcg-tests/lib.sh
@@ -23,8 +23,9 @@ strings=("" "." ".." "/" "a/b" "../../etc" "$long" "cgroup.procs" "cpu.max" "sup
 	"-rf" "%s%n%x" '$(reboot)' "a b" "é" "fz" "live" "nope" "x" "memory.max" "\\")
 numbers=(0 1 100 10000 10001 4096 1048576 18446744073709551615 4294967295 65536 $holder 1)
 methods=(CreateSession EndSession CreateStep AddProcess EndStep FreezeStep ThawStep
-	KillStep ListSteps OpenStep Reload CreateSessionWithProperties SetSessionProperties)
-sigs=(su s ss ssu sst "ssa(sv)" t u "" x b as "sua(sv)" "sa(sv)" "a(sv)")
+	KillStep ListSteps OpenStep Reload CreateSessionWithProperties SetSessionProperties
+	CreateSessionByPIDFD AddProcessByPIDFD)
+sigs=(su s ss ssu sst "ssa(sv)" t u "" x b as "sua(sv)" "sa(sv)" "a(sv)" "sha(sv)" ssh h)
 # Objects: real ones, escaped garbage, and paths below them.
 objects=(/org/agentcg1/session/fz /org/agentcg1/session/fz/step/live
 	/org/agentcg1/session/nope /org/agentcg1/session/fz/step/nope
@@ -49,6 +50,8 @@ args_for() {
 		t) printf '%s\0' "$(pick numbers)" ;;
 		x) printf '%s\0' "-$(pick numbers | cut -c1-18)" ;;
 		b) printf '%s\0' true ;;
+		# busctl's stdin, stdout or stderr: fds, but no pidfds.
+		h) printf '%s\0' "$((RANDOM % 3))" ;;
 		a) if [ "${sig:i:5}" = "a(sv)" ]; then
 			printf '%s\0' 2 CPUWeight t "$(pick numbers)" MemoryMax s "$(pick strings)"
 			i=$((i + 4))
@@ -81,6 +84,7 @@ for n in $(seq "$CALLS"); do
 	0:SetProperties) sig="a(sv)" ;; 0:End) [ "$iface" = org.agentcg1.Step ] && sig=t || sig="" ;;
 	0:Freeze | 0:Thaw | 0:Kill) sig="" ;;
 	0:CreateStep) sig="ssa(sv)" ;; 0:AddProcess) sig=ssu ;; 0:EndStep) sig=sst ;;
+	0:CreateSessionByPIDFD) sig="sha(sv)" ;; 0:AddProcessByPIDFD) sig=ssh ;;
 	0:FreezeStep | 0:ThawStep | 0:KillStep | 0:OpenStep) sig=ss ;; 0:Reload) sig="" ;;
 	*) sig=$(pick sigs) ;;
 	esac
