@@ -29,7 +29,18 @@
 
 #define POLKIT_TIMEOUT_USEC (5ULL * 1000 * 1000)
 
-int caller_uid(sd_bus_message *call, uid_t *ret)
+/* dbus-daemon attaches no credentials to messages, so sd-bus asks it for
+ * them, a synchronous GetConnectionCredentials round trip that costs
+ * milliseconds under emulation, and a call checks its caller up to twice.
+ * The answer for the last sender is kept: a unique name belongs to one
+ * connection for the bus's whole life, and the bus reports the uid that
+ * connection had when it connected, so it cannot change. */
+static struct {
+        char *sender;
+        uid_t uid;
+} last_caller;
+
+static int query_caller_uid(sd_bus_message *call, uid_t *ret)
 {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         int r;
@@ -44,6 +55,31 @@ int caller_uid(sd_bus_message *call, uid_t *ret)
         if (r == -ENODATA)
                 r = sd_bus_creds_get_uid(creds, ret);
         return r;
+}
+
+int caller_uid(sd_bus_message *call, uid_t *ret)
+{
+        const char *sender = sd_bus_message_get_sender(call);
+        char *copy;
+        int r;
+
+        if (sender && last_caller.sender && streq(sender, last_caller.sender)) {
+                *ret = last_caller.uid;
+                return 0;
+        }
+
+        r = query_caller_uid(call, ret);
+        if (r < 0 || !sender || sender[0] != ':')
+                return r;
+
+        /* Without memory the next call simply asks again. */
+        copy = strdup(sender);
+        if (copy) {
+                free(last_caller.sender);
+                last_caller.sender = copy;
+                last_caller.uid = *ret;
+        }
+        return 0;
 }
 
 int caller_pid(sd_bus_message *call, pid_t *ret)
