@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 240
-# vm-known-failure: p99 6.3x, not 2x, under TCG (issue 4: slices end on ticks, no preemption on wake-up)
+# vm-known-failure: p99 6.3-9.0x, not 2x, under TCG (issue 4: the waking task still waits for slices that end on ticks)
 # Interactive wake-up latency under the agentcg scheduler: an
 # interactive-class step that sleeps 1-5 ms again and again (sched-probe
 # sleep) must wake, at the 99th percentile, within 2x of how late it wakes

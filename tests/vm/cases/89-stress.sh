@@ -1,6 +1,5 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-known-failure: 1 run in 3 the kernel stops the scheduler for a runnable task stall next to fork storms (issue 4)
 # Mixed stress under the agentcg scheduler (issue 4): stress-ng CPU, fork
 # and VM stressors in several steps of several sessions for STRESS_SECONDS
 # (120 in the suite, to keep CI short; the issue's ten minutes with
