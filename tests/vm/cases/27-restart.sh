@@ -71,7 +71,7 @@ churner=$!
 kills=0
 while kill -0 "$churner" 2>/dev/null && [ "$kills" -lt "$KILLS" ]; do
 	wait_for 60 systemctl is-active --quiet agentcgroupd.service || break
-	sleep 4
+	sleep 2
 	systemctl kill -s KILL agentcgroupd.service 2>/dev/null && kills=$((kills + 1))
 done
 wait "$churner" || fail "the churn client gave up"
