@@ -261,11 +261,14 @@ struct task_ctx {
         u64 exec_start;    /* se.sum_exec_runtime when it was last charged */
         u64 slice;         /* its cgroup's slice when it was last queued */
         u32 boosted;       /* its cgroup ran on boost credit then */
+        u32 woke_cgroup;   /* its wake-up made its cgroup runnable */
 };
 
-/* Whether each CPU runs a boosted task, so a boosted wake-up does not
- * preempt another one. */
+/* What each CPU runs, for wake-up preemption: the key its task started
+ * with, and whether that task is boosted (a boosted wake-up does not
+ * preempt another one). */
 struct cpu_state {
+        u64 key;
         u32 boosted;
 };
 
@@ -1044,32 +1047,78 @@ static void boost_pay(struct cgroup *cgrp, struct cgrp_ctx *cgc, u64 used)
         event_send(cgc, AGENTCG_EV_BOOST_EXHAUSTED, cgc->cnt.nr_boost_exhausted);
 }
 
-/* A boosted task is queued and no CPU is idle: preempt one that runs an
- * unboosted task, its own previous CPU if it can. */
-static bool cpu_preemptible(s32 cpu, struct task_struct *p)
+/*
+ * Wake-up preemption.  A task that wakes while no CPU is idle is queued by
+ * its key and waits for some CPU's slice to end, which is fair but slow:
+ * up to a slice and a tick.  Two kinds of wake-up do not wait.  A task of
+ * a boosted cgroup takes a CPU that runs an unboosted task.  A task whose
+ * wake-up made its cgroup runnable again, and whose key is before the key
+ * a running task started with, takes that task's CPU: its cgroup was idle
+ * and is owed the time, and the wake-up clamp has already bounded how far
+ * ahead it may start (one slice, plus a boost it has credit for), so a
+ * crowd of waking cgroups cannot take more than that.  Wake-ups of a
+ * cgroup that was already busy (a fork storm's children, say) never
+ * preempt.  Of the CPUs that qualify, the one whose task started with the
+ * latest key is taken.  The CPU state is read without a lock; a race can
+ * only pick a slightly worse CPU.
+ */
+static s32 wake_preempt_cpu(struct task_struct *p, u64 key, bool boosted)
 {
-        u32 idx = cpu;
-        struct cpu_state *cs = bpf_map_lookup_elem(&cpu_states, &idx);
+        s32 nr_cpus = scx_bpf_nr_cpu_ids(), cpu, best = -1;
+        struct cpu_state *cs;
+        u64 best_key = key;
+        u32 idx;
 
-        return cs && !cs->boosted && bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
-}
-
-static void boost_preempt(struct task_struct *p)
-{
-        s32 prev = scx_bpf_task_cpu(p), nr_cpus = scx_bpf_nr_cpu_ids(), cpu;
-
-        if (cpu_preemptible(prev, p)) {
-                scx_bpf_kick_cpu(prev, SCX_KICK_PREEMPT);
-                stat_inc(AGENTCG_STAT_BOOST_KICK);
-                return;
-        }
         bpf_for(cpu, 0, nr_cpus) {
-                if (cpu_preemptible(cpu, p)) {
-                        scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-                        stat_inc(AGENTCG_STAT_BOOST_KICK);
-                        return;
+                idx = cpu;
+                cs = bpf_map_lookup_elem(&cpu_states, &idx);
+                if (!cs || cs->boosted || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+                        continue;
+                if (best < 0 && boosted) {
+                        best = cpu;
+                        best_key = cs->key;
+                        continue;
+                }
+                if (vtime_before(best_key, cs->key)) {
+                        best = cpu;
+                        best_key = cs->key;
                 }
         }
+        return best;
+}
+
+/*
+ * Places @p, which just woke, at the front of a CPU found above and
+ * preempts the task there, which is queued again by its key.  The CPU is
+ * marked at once so that a second wake-up picks another.  Returns whether
+ * @p was placed.
+ */
+static bool wake_preempt(struct task_struct *p, u64 key, u64 slice, u64 enq_flags)
+{
+        struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+        struct cpu_state *cs;
+        bool woke_cgroup;
+        u32 idx;
+        s32 cpu;
+
+        if (!tctx || !(enq_flags & SCX_ENQ_WAKEUP))
+                return false;
+        woke_cgroup = xchg32(&tctx->woke_cgroup, 0);
+        if (!tctx->boosted && !woke_cgroup)
+                return false;
+        cpu = wake_preempt_cpu(p, key, tctx->boosted);
+        if (cpu < 0)
+                return false;
+
+        idx = cpu;
+        cs = bpf_map_lookup_elem(&cpu_states, &idx);
+        if (cs) {
+                cs->key = key;
+                cs->boosted = tctx->boosted;
+        }
+        scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, enq_flags | SCX_ENQ_PREEMPT);
+        stat_inc(tctx->boosted ? AGENTCG_STAT_BOOST_KICK : AGENTCG_STAT_WAKE_PREEMPT);
+        return true;
 }
 
 /*
@@ -1303,7 +1352,6 @@ s32 SCX_OP(agentcg_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fla
 void SCX_OP(agentcg_enqueue, struct task_struct *p, u64 enq_flags)
 {
         u64 throttler, slice, key = task_set_key(p, &throttler, &slice);
-        struct task_ctx *tctx;
 
         if (throttler) {
                 stat_inc(AGENTCG_STAT_PARK);
@@ -1315,12 +1363,10 @@ void SCX_OP(agentcg_enqueue, struct task_struct *p, u64 enq_flags)
                 scx_bpf_kick_cpu(scx_bpf_task_cpu(p), 0);
                 return;
         }
+        if (wake_preempt(p, key, slice, enq_flags))
+                return;
         stat_inc(AGENTCG_STAT_ENQUEUE);
         scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice, key, enq_flags);
-
-        tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-        if (tctx && tctx->boosted && (enq_flags & SCX_ENQ_WAKEUP))
-                boost_preempt(p);
 }
 
 /*
@@ -1405,8 +1451,10 @@ void SCX_OP(agentcg_runnable, struct task_struct *p, u64 enq_flags)
         cgc = cgrp_ctx(cgrp);
         if (cgc) {
                 tctx->runnable_cgid = cgrp->kn->id;
-                if (__sync_fetch_and_add(&cgc->nr_runnable, 1) == 0)
+                if (__sync_fetch_and_add(&cgc->nr_runnable, 1) == 0) {
                         cgrp_wake(cgrp, cgc);
+                        tctx->woke_cgroup = 1;
+                }
         }
         bpf_cgroup_release(cgrp);
 }
@@ -1448,11 +1496,14 @@ void SCX_OP(agentcg_running, struct task_struct *p)
         if (!tctx)
                 return;
         tctx->exec_start = p->se.sum_exec_runtime;
+        tctx->woke_cgroup = 0;
         vtime_advance(tctx->key);
 
         cs = bpf_map_lookup_elem(&cpu_states, &cpu);
-        if (cs)
+        if (cs) {
+                cs->key = tctx->key;
                 cs->boosted = tctx->boosted;
+        }
 }
 
 void SCX_OP(agentcg_stopping, struct task_struct *p, bool runnable)

@@ -42,6 +42,7 @@ enum agentcg_stat {
         AGENTCG_STAT_MEM_PENALTY, /* memory penalties imposed */
         AGENTCG_STAT_EVENT_LIMITED, /* events not sent: rate limit */
         AGENTCG_STAT_EVENT_LOST, /* events the event ring had no room for */
+        AGENTCG_STAT_WAKE_PREEMPT, /* CPUs preempted for a cgroup waking from idle */
         AGENTCG_NR_STATS,
 };
 

@@ -51,6 +51,7 @@ static const char *const stat_names[AGENTCG_NR_STATS] = {
         [AGENTCG_STAT_MEM_PENALTY] = "mem_penalty",
         [AGENTCG_STAT_EVENT_LIMITED] = "event_limited",
         [AGENTCG_STAT_EVENT_LOST] = "event_lost",
+        [AGENTCG_STAT_WAKE_PREEMPT] = "wake_preempt",
 };
 
 static int no_scheduler(sd_bus_error *error)
