@@ -79,6 +79,10 @@ for round in $(seq "$ROUNDS"); do
 	note "round $round: the hog steps used ${loaded_cpus[-1]} CPUs while the probe ran"
 done
 assert_eq "$(scx_ops)" agentcg "sched_ext root ops after the phases"
+note "scheduler counters: $(busctl --json=short call org.agentcg1 /org/agentcg1/scheduler \
+	org.agentcg1.Scheduler Stats | jq -r '.data[0] | map(select(.[0] |
+	test("^(enqueue|direct|boost|boost_kick|boost_exhausted|wake_preempt)$")) |
+	"\(.[0])=\(.[1])") | join(" ")')"
 assert_eq "$(scx_enable_seq)" "$seq0" "sched_ext enable_seq (no exit and reattach)"
 
 idle_p50=$(percentile 50 "$out"/idle*.txt) idle_p99=$(percentile 99 "$out"/idle*.txt)
