@@ -321,12 +321,24 @@ static bool ladder_step_throttled(Ladder *l, uint64_t now)
         return ladder_arm(l, freeze_at) < 0;
 }
 
+/*
+ * Whether the runtime thawed the step: cgroup.freeze, the request, is back
+ * at 0.  Not cgroup.events' "frozen", which stays 0 until every task has
+ * stopped, and a task the kernel throttles over memory.high may take
+ * seconds to get there.
+ */
+static bool thawed_by_runtime(const Ladder *l)
+{
+        _cleanup_free_ char *freeze = NULL;
+
+        return cg_read(l->dir, "cgroup.freeze", &freeze) < 0 || freeze[0] != '1';
+}
+
 static bool ladder_step_frozen(Ladder *l, uint64_t now)
 {
         const ClassConfig *c = step_class(l->w->m, l->dir);
-        uint64_t frozen = 0;
 
-        if (cg_read_key(l->dir, "cgroup.events", "frozen", &frozen) < 0 || !frozen) {
+        if (thawed_by_runtime(l)) {
                 set_frozen_mark(l, false);
                 decision_memory_recovered(l->session, l->step, "thawed by its runtime");
                 return true;

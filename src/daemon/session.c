@@ -390,6 +390,27 @@ int session_create(Manager *m, sd_bus_message *call, const char *name, pid_t pid
         return answered(r);
 }
 
+/*
+ * systemd removes a stopped scope's cgroup, but not when one of its step
+ * cgroups was still there at that moment: the daemon removes the steps
+ * whose processes died in the same instant, and the two race.  The
+ * cgroup would then stay behind with no unit, and look like a session.
+ * The subtree was delegated to us and its unit is gone, so whatever is
+ * left of it is ours to remove.
+ */
+static void trim_stopped_scope(Manager *m, const char *session)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        r = session_dir(m, session, &dir);
+        if (r >= 0)
+                r = cg_trim(dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove what is left of session %s's cgroup: %m",
+                                  session);
+}
+
 static void on_scope_stopped(Request *r, const char *result)
 {
         if (!streq(result, "done") && !streq(result, "gone")) {
@@ -400,6 +421,7 @@ static void on_scope_stopped(Request *r, const char *result)
 
         /* The decision is logged when the scope's cgroup goes (discover.c),
          * which happens however the session ends. */
+        trim_stopped_scope(r->manager, r->session);
         request_reply(r, NULL);
 }
 

@@ -210,6 +210,32 @@ int cg_children(const char *dir, char ***ret)
         return n;
 }
 
+int cg_trim(const char *dir)
+{
+        _cleanup_(strv_freep) char **children = NULL;
+        int r, n;
+
+        n = cg_children(dir, &children);
+        if (n == -ENOENT)
+                return 0;
+        if (n < 0)
+                return n;
+
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *child = NULL;
+
+                if (asprintf(&child, "%s/%s", dir, children[i]) < 0)
+                        return -ENOMEM;
+                r = cg_trim(child);
+                if (r < 0)
+                        return r;
+        }
+
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
 /* cgroupfs hands out kernfs file handles: FILEID_KERNFS, 8 bytes, the id. */
 #define CG_HANDLE_TYPE 0xfe
 

@@ -36,6 +36,9 @@ int cg_path_from_id(int root_fd, uint64_t id, char **ret);
 
 /* Names of the child cgroups of DIR, sorted, as a NULL-terminated array. */
 int cg_children(const char *dir, char ***ret);
+/* Removes DIR and every cgroup below it, deepest first; DIR already gone
+ * is success.  -EBUSY (from rmdir) if one of them still has processes. */
+int cg_trim(const char *dir);
 void strv_free(char **l);
 
 static inline void strv_freep(char ***l)

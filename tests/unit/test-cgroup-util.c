@@ -89,6 +89,31 @@ static void test_children(void)
         rmdir(path);
 }
 
+/* A session left with an empty step below it is removed whole; one whose
+ * step cannot go (a regular file stands in for a process here) stays. */
+static void test_trim(void)
+{
+        char scope[256], step[256], inner[256], busy[256];
+
+        snprintf(scope, sizeof(scope), "%s/scope", dir);
+        snprintf(step, sizeof(step), "%s/step", scope);
+        snprintf(inner, sizeof(inner), "%s/inner", step);
+        CHECK(mkdir(scope, 0755) == 0 && mkdir(step, 0755) == 0 && mkdir(inner, 0755) == 0);
+
+        CHECK(cg_trim(scope) == 0);
+        CHECK(access(scope, F_OK) < 0 && errno == ENOENT);
+        CHECK(cg_trim(scope) == 0);
+
+        snprintf(busy, sizeof(busy), "%s/cgroup.procs", step);
+        CHECK(mkdir(scope, 0755) == 0 && mkdir(step, 0755) == 0);
+        fclose(fopen(busy, "w"));
+        CHECK(cg_trim(scope) < 0);
+        CHECK(access(step, F_OK) == 0);
+
+        unlink(busy);
+        CHECK(cg_trim(scope) == 0);
+}
+
 int main(void)
 {
         const char *files[] = { "cpu.stat", "cgroup.events", "big" };
@@ -106,6 +131,7 @@ int main(void)
         test_parse_limit();
         test_read_large();
         test_children();
+        test_trim();
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 char path[256];
