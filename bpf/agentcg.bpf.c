@@ -1104,6 +1104,10 @@ static bool wake_preempt(struct task_struct *p, u64 key, u64 slice, u64 enq_flag
         if (!tctx || !(enq_flags & SCX_ENQ_WAKEUP))
                 return false;
         woke_cgroup = xchg32(&tctx->woke_cgroup, 0);
+        /* The kernel refuses a migration-disabled task on another CPU's
+         * local DSQ with a scheduler error; such a rare wake-up queues. */
+        if (p->migration_disabled)
+                return false;
         if (!tctx->boosted && !woke_cgroup)
                 return false;
         cpu = wake_preempt_cpu(p, key, tctx->boosted);
